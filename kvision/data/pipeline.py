@@ -1,0 +1,98 @@
+"""The tf.data input pipeline that feeds every Keras backend.
+
+decode/resize/convert per image -> cache -> shuffle -> batch -> augment the
+batch (vectorised) -> one-hot labels -> prefetch. Images stay float32 in
+[0, 255]: models rescale them themselves, so an exported model takes raw
+pixels.
+"""
+
+import tensorflow as tf
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def _decode_file(path, channels):
+    data = tf.io.read_file(path)
+    image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+    return image
+
+
+def _fit_image(image, image_shape):
+    """Resizes and converts one uint8/float image to image_shape, float32 in [0, 255]."""
+    height, width, channels = image_shape
+    have = image.shape[-1]
+    if have is not None and have != channels:
+        if have == 4:
+            image = image[..., :3]
+            have = 3
+        if have == 1 and channels == 3:
+            image = tf.image.grayscale_to_rgb(image)
+        elif have == 3 and channels == 1:
+            image = tf.image.rgb_to_grayscale(image)
+    image = tf.cast(image, tf.float32)
+    if image.shape[0] != height or image.shape[1] != width:
+        image = tf.image.resize(image, (height, width), antialias=True)
+        image = tf.clip_by_value(image, 0.0, 255.0)
+    return tf.ensure_shape(image, image_shape)
+
+
+def image_dataset(split, image_shape):
+    """An unbatched dataset of (float32 image in [0, 255], int64 label)."""
+    image_shape = tuple(image_shape)
+    if split.kind == "files":
+        ds = tf.data.Dataset.from_tensor_slices((split.images.astype(str), split.labels))
+        ds = ds.map(lambda p, y: (_fit_image(_decode_file(p, image_shape[-1]), image_shape), y),
+                    num_parallel_calls=AUTOTUNE)
+    elif split.kind == "ragged":
+        channels = split.images[0].shape[-1]
+        ds = tf.data.Dataset.from_generator(
+            lambda: zip(split.images, split.labels),
+            output_signature=(tf.TensorSpec((None, None, channels), tf.uint8),
+                              tf.TensorSpec((), tf.int64)))
+        ds = ds.map(lambda x, y: (_fit_image(x, image_shape), y), num_parallel_calls=AUTOTUNE)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((split.images, split.labels))
+        if tuple(split.images.shape[1:]) != image_shape:
+            ds = ds.map(lambda x, y: (_fit_image(x, image_shape), y), num_parallel_calls=AUTOTUNE)
+        else:
+            ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
+    return ds
+
+
+def make_dataset(split, image_shape, num_classes, batch_size, *, training=False, augment=None,
+                 seed=0, cache=True, shuffle_buffer=10000, one_hot=True, repeat=False):
+    """Builds the tf.data pipeline for one split.
+
+    Args:
+        split: a `Split`.
+        image_shape: (height, width, channels) to produce.
+        num_classes: for one-hot labels.
+        batch_size: images per batch.
+        training: shuffle (seeded) and augment.
+        augment: a callable (images, one_hot_labels) -> (images, labels) on
+            batches, run only when `training`.
+        seed: shuffle seed.
+        cache: keep decoded images in memory.
+        shuffle_buffer: shuffle buffer size.
+        one_hot: one-hot labels (needed by MixUp/CutMix and label smoothing).
+        repeat: repeat forever (for step-based training).
+
+    Returns:
+        A `tf.data.Dataset` of (images, labels) batches.
+    """
+    ds = image_dataset(split, image_shape)
+    if cache:
+        ds = ds.cache()
+    if training:
+        ds = ds.shuffle(min(shuffle_buffer, max(len(split), 1)), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=False)
+    if one_hot:
+        ds = ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=AUTOTUNE)
+    if training and augment is not None:
+        ds = ds.map(augment, num_parallel_calls=AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = True
+    ds = ds.with_options(options)
+    return ds.prefetch(AUTOTUNE)

@@ -1,0 +1,169 @@
+"""The recipe: typed, documented dataclasses for every section of a YAML file.
+
+A recipe file looks like this (every key optional except what the defaults
+cannot guess):
+
+```yaml
+name: quickstart
+seed: 0
+data:
+  source: fashion_mnist
+  batch_size: 128
+augment: [pad_crop-p2, flip]
+model:
+  name: lenet5
+  activation: relu
+train:
+  epochs: 5
+  optimizer: {name: adam, learning_rate: 0.002}
+  schedule: {name: cosine, warmup_epochs: 1}
+```
+
+Sections map to `DataConfig`, `AugmentSpec` items, `ModelConfig`,
+`TrainConfig` and `EvalConfig`; `Recipe` holds them. Keys that a dataclass
+does not declare are errors, except where it sets `EXTRA_KEYS` (a model's or
+schedule's own keywords, checked against the builder's signature).
+"""
+
+import dataclasses
+from typing import Optional
+
+from kvision.errors import RecipeError
+from kvision.recipes.typed import setting
+from kvision.registry import AUGMENTATIONS, LEARNERS, MODELS, OPTIMIZERS, SCHEDULES
+
+
+@dataclasses.dataclass
+class DataConfig:
+    """Where images come from and how they are split and batched."""
+
+    source: str = setting("fashion_mnist", doc="data source: a registered name, or NAME:ARGUMENT "
+                          "(tfds:mnist, image_folder:PATH, npz:PATH)")
+    source_options: dict = setting(default_factory=dict, doc="keyword arguments of the source")
+    image_size: Optional[list[int]] = setting(None, doc="[height, width] to resize to; "
+                                              "null keeps the source's size")
+    channels: Optional[int] = setting(None, choices=(1, 3), doc="1 (grayscale) or 3 (RGB); "
+                                      "null keeps the source's")
+    validation_split: float = setting(0.1, min=0.0, max=1.0, max_exclusive=True,
+                                      doc="fraction of the training split held out for validation")
+    labeled_per_class: Optional[int] = setting(None, min=1, doc="keep this many labels per class "
+                                               "(fixed seed); the rest becomes the unlabeled pool")
+    classes: Optional[list[int]] = setting(None, doc="keep only these class indices "
+                                           "(relabelled 0..n-1 in the given order)")
+    batch_size: int = setting(128, min=1, doc="images per training step")
+    eval_batch_size: int = setting(512, min=1, doc="images per evaluation step")
+    shuffle_buffer: int = setting(10000, min=1, doc="tf.data shuffle buffer size")
+    cache: bool = setting(True, doc="cache decoded images in memory")
+
+    def __post_init__(self):
+        if self.image_size is not None and (len(self.image_size) != 2 or min(self.image_size) < 1):
+            raise RecipeError("expected [height, width] of positive whole numbers",
+                              "data.image_size", self.image_size)
+
+
+@dataclasses.dataclass
+class AugmentSpec:
+    """One augmentation: a registered name and its keyword arguments.
+
+    In YAML an item is either a policy string (`randaugment-n2-m9`) or a
+    mapping (`{name: randaugment, num_ops: 2, magnitude: 9}`).
+    """
+
+    name: str
+    options: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_recipe(cls, value, path):
+        from kvision.augment.policy import parse_policy  # registry-aware parsing
+
+        if isinstance(value, str):
+            name, options = parse_policy(value, path)
+            return cls(name, options)
+        if isinstance(value, dict):
+            if "name" not in value:
+                raise RecipeError("an augmentation mapping needs a 'name'", path, value,
+                                  ", ".join(AUGMENTATIONS.names()))
+            options = {k: v for k, v in value.items() if k != "name"}
+            name = value["name"]
+            if name not in AUGMENTATIONS:
+                from kvision.registry import did_you_mean
+
+                raise RecipeError(f"unknown augmentation.{did_you_mean(name, AUGMENTATIONS.names())}"
+                                  .rstrip("."), f"{path}.name", name, ", ".join(AUGMENTATIONS.names()))
+            return cls(name, options)
+        raise RecipeError("expected a policy string or a mapping with 'name'", path, value)
+
+    def to_recipe(self):
+        return {"name": self.name, **self.options}
+
+
+@dataclasses.dataclass
+class ModelConfig:
+    """The model builder and its keywords (any key besides `name`)."""
+
+    EXTRA_KEYS = "options"
+    name: str = setting("lenet5", registry=MODELS, doc="registered model builder")
+    options: dict = setting(default_factory=dict, doc="the builder's keyword arguments")
+
+
+@dataclasses.dataclass
+class OptimizerConfig:
+    """The optimizer."""
+
+    name: str = setting("adam", registry=OPTIMIZERS, doc="sgd, adam, adamw, ...")
+    learning_rate: float = setting(1e-3, min=0.0, min_exclusive=True, doc="peak learning rate")
+    weight_decay: float = setting(0.0, min=0.0, doc="decoupled weight decay")
+    momentum: float = setting(0.9, min=0.0, max=1.0, max_exclusive=True, doc="sgd momentum")
+    nesterov: bool = setting(False, doc="Nesterov momentum (sgd)")
+    clipnorm: Optional[float] = setting(None, min=0.0, min_exclusive=True,
+                                        doc="clip each gradient to this norm")
+
+
+@dataclasses.dataclass
+class ScheduleConfig:
+    """The learning-rate schedule; keys besides these are the schedule's own."""
+
+    EXTRA_KEYS = "options"
+    name: str = setting("constant", registry=SCHEDULES, doc="constant, cosine, step")
+    warmup_epochs: float = setting(0.0, min=0.0, doc="linear warm-up from 0, in epochs")
+    options: dict = setting(default_factory=dict, doc="the schedule's keyword arguments")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """How to train."""
+
+    learner: str = setting("classify", registry=LEARNERS, doc="registered learner")
+    epochs: int = setting(5, min=1, doc="passes over the training data")
+    steps_per_epoch: Optional[int] = setting(None, min=1, doc="limit steps per epoch "
+                                             "(null: the whole training split)")
+    optimizer: OptimizerConfig = setting(default_factory=OptimizerConfig, doc="optimizer")
+    schedule: ScheduleConfig = setting(default_factory=ScheduleConfig, doc="learning-rate schedule")
+    label_smoothing: float = setting(0.0, min=0.0, max=1.0, max_exclusive=True,
+                                     doc="label smoothing of the cross-entropy")
+    jit_compile: bool = setting(False, doc="XLA-compile the train step (measured slower on "
+                                "small CNNs on CPU, hence off by default)")
+    verbose: int = setting(1, choices=(0, 1, 2), doc="0 silent, 1 progress bar, 2 a line per epoch")
+
+
+@dataclasses.dataclass
+class EvalConfig:
+    """What to report after training."""
+
+    split: str = setting("test", choices=("test", "validation"), doc="split to evaluate on")
+
+
+@dataclasses.dataclass
+class Recipe:
+    """A whole experiment."""
+
+    name: str = setting("run", doc="run name; the run folder is output_dir/name")
+    seed: int = setting(0, min=0, doc="seed for splits, shuffling, augmentation and weights")
+    imports: list[str] = setting(default_factory=list, doc="user modules that register "
+                                 "components (the only way a recipe loads code)")
+    output_dir: str = setting("runs", doc="parent folder of run folders")
+    data: DataConfig = setting(default_factory=DataConfig, doc="data")
+    augment: list[AugmentSpec] = setting(default_factory=list, doc="augmentations, in order")
+    model: ModelConfig = setting(default_factory=ModelConfig, doc="model")
+    train: TrainConfig = setting(default_factory=TrainConfig, doc="training")
+    eval: EvalConfig = setting(default_factory=EvalConfig, doc="evaluation")

@@ -1,0 +1,1 @@
+"""Evaluation summaries and pictures."""
