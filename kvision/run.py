@@ -105,7 +105,7 @@ def run_recipe(recipe, output=None):
              f"{model.count_params():,}", cfg.epochs, steps_per_epoch)
     history = learner.fit(train_ds, epochs=cfg.epochs,
                           steps_per_epoch=cfg.steps_per_epoch, validation_data=val_ds,
-                          callbacks=callbacks, verbose=cfg.verbose)
+                          callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
     atomic_save(os.path.join(run_dir, "model.keras"), model.save)
 
     report = classification_report(eval_split.labels, predict_classes(model, eval_ds), data.class_names)

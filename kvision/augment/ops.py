@@ -99,10 +99,10 @@ def keras_randaugment(*, image_shape, seed, num_ops=2, factor=0.5):
 
 
 @augmentation("augmix", short_keys={"s": "severity", "w": "num_chains"})
-def augmix(*, image_shape, seed, severity=0.3, num_chains=3, chain_depth=(1, 3), alpha=1.0):
+def augmix(*, image_shape, seed, severity=0.3, num_chains=3, chain_depth=3, alpha=1.0):
     """AugMix (Hendrycks et al. 2020): a mixture of augmentation chains."""
     return keras.layers.AugMix(value_range=VALUE_RANGE, num_chains=num_chains,
-                               chain_depth=list(chain_depth), factor=severity, alpha=alpha, seed=seed)
+                               chain_depth=chain_depth, factor=severity, alpha=alpha, seed=seed)
 
 
 @augmentation("mixup", short_keys={"a": "alpha"}, mixes_labels=True)
