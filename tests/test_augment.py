@@ -54,7 +54,7 @@ def test_mixing_ops_mix_labels(name, fashion_batch):
 
 def test_randaugment_draws_operations_per_image():
     augment = RandAugment(num_ops=2, magnitude=9, channels=1, seed=0)
-    choices = augment.draw(128, slot=0).numpy()
+    choices = augment.draw(128, tf.constant([0, 1])).numpy()
     assert len(np.unique(choices)) >= len(augment.ops) - 2
 
 
@@ -67,14 +67,15 @@ def test_randaugment_runs_each_op_only_on_its_images(fashion_batch):
         def __init__(self, name):
             self.name = name
 
-        def __call__(self, batch, training=True):
+        def __call__(self, batch, key):
             seen[self.name] = int(batch.shape[0])
             return batch + 1.0
 
     augment.ops = [(name, Recorder(name)) for name, _ in augment.ops]
     choices = np.array([0, 0, 3, 3, 3, 5] + [7] * 10, dtype=np.int32)
-    out = augment.apply_choices(tf.constant(images), tf.constant(choices)).numpy()
-    assert seen == {"identity": 2, "rotate": 3, "posterize": 1, "brightness": 10}
+    out = augment.apply_choices(tf.constant(images), tf.constant(choices), tf.constant([0, 1])).numpy()
+    assert {k: v for k, v in seen.items() if v} == {"identity": 2, "rotate": 3, "posterize": 1,
+                                                    "brightness": 10}
     np.testing.assert_allclose(out, images + 1.0)  # each image back in its own place
 
 
@@ -83,7 +84,7 @@ def test_randaugment_differs_within_a_batch_unlike_keras(fashion_batch):
     images, _ = fashion_batch
     same = np.repeat(images[:1], 64, axis=0)
     ours = RandAugment(num_ops=2, magnitude=9, channels=1, seed=3)
-    choices = [ours.draw(64, s).numpy() for s in range(2)]
+    choices = [ours.draw(64, tf.constant([3, s])).numpy() for s in range(2)]
     pairs = {(a, b) for a, b in zip(*choices)}
     assert len(pairs) > 10
     out = ours(tf.constant(same)).numpy()

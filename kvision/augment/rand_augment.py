@@ -7,50 +7,190 @@ computes all 11 operations for every slot, keeping one with `where`. Here
 each image draws its own operations, and each operation runs only on the
 images that drew it (`tf.dynamic_partition` / `tf.dynamic_stitch`).
 
-The operations are Keras core layers. This runs inside tf.data (TensorFlow
-ops, whatever the Keras backend), where the pipeline augments batches.
+The operations are written over the TensorFlow image kernels that Keras'
+own preprocessing layers call inside tf.data (ImageProjectiveTransformV3,
+depthwise convolution, bincount), not over the layers themselves: a Keras
+layer call costs 100-300 us of fixed overhead in a tf.data graph even on
+ten images, which would eat the gain of running each op on few images.
+This runs inside tf.data (TensorFlow ops, whatever the Keras backend).
 """
 
-import keras
+import math
+
 import tensorflow as tf
 
-VALUE_RANGE = (0, 255)
 MAX_MAGNITUDE = 10.0
 
 
-def rand_augment_ops(magnitude, channels, seed=None):
-    """The operations, as (name, layer or None for identity), at `magnitude`.
+def _strength(images, level, key, signed=True):
+    """Per-image strength in [0, level] (with a random sign when `signed`): (n,).
 
-    Geometric and colour strengths scale linearly with magnitude / 10; each
-    layer draws a strength uniformly up to that bound with a random sign.
+    `key` is a stateless-random seed (int32 pair); kvision draws one stateful
+    seed per batch and derives all others from it, since stateful random ops
+    serialise parallel tf.data map calls.
+    """
+    n = tf.shape(images)[0]
+    value = tf.random.stateless_uniform([n], key, 0.0, level)
+    if signed:
+        flip = tf.random.stateless_uniform([n], tf.random.experimental.stateless_fold_in(key, 1))
+        value = value * tf.where(flip < 0.5, -1.0, 1.0)
+    return value
+
+
+def _per_image(values):
+    return values[:, None, None, None]
+
+
+def _blend(degenerate, images, factor):
+    """PIL's ImageEnhance: degenerate + factor * (images - degenerate)."""
+    return degenerate + _per_image(factor) * (images - degenerate)
+
+
+def _project(images, transforms):
+    size = tf.shape(images)[1:3]
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=transforms, output_shape=size, fill_value=0.0,
+        interpolation="BILINEAR", fill_mode="CONSTANT")
+
+
+def _center(images):
+    height = tf.cast(tf.shape(images)[1], tf.float32)
+    width = tf.cast(tf.shape(images)[2], tf.float32)
+    return (width - 1.0) / 2.0, (height - 1.0) / 2.0, width, height
+
+
+GEOMETRIC = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
+
+
+def _geometric(images, kinds, level, key):
+    """Rotations, shears and translations in one warp: image i gets GEOMETRIC[kinds[i]].
+
+    Each output pixel reads from its mapped input point (bilinear, zero fill).
+    """
+    cx, cy, width, height = _center(images)
+    s = _strength(images, level, key)
+    one, zero = tf.ones_like(s), tf.zeros_like(s)
+    angle = s * (30.0 * math.pi / 180.0)
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    k = 0.3 * s
+    candidates = tf.stack([
+        tf.stack([cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy], axis=1),
+        tf.stack([one, k, -k * cy, zero, one, zero], axis=1),
+        tf.stack([one, zero, zero, k, one, -k * cx], axis=1),
+        tf.stack([one, zero, -0.45 * s * width, zero, one, zero], axis=1),
+        tf.stack([one, zero, zero, zero, one, -0.45 * s * height], axis=1),
+    ], axis=1)  # (n, kinds, 6)
+    rows = tf.gather(candidates, kinds, batch_dims=1)
+    transforms = tf.concat([rows, tf.zeros_like(rows[:, :2])], axis=1)
+    return _project(images, transforms)
+
+
+def _auto_contrast(images, level, key):
+    low = tf.reduce_min(images, axis=(1, 2), keepdims=True)
+    high = tf.reduce_max(images, axis=(1, 2), keepdims=True)
+    spread = high - low
+    scaled = (images - low) * (255.0 / tf.maximum(spread, 1e-3))
+    return tf.where(spread > 0, scaled, images)
+
+
+def _equalize(images, level, key):
+    """Histogram equalisation per image and channel."""
+    shape = tf.shape(images)
+    n, channels = shape[0], shape[3]
+    flat = tf.reshape(tf.transpose(images, [0, 3, 1, 2]), [n * channels, -1])
+    values = tf.cast(tf.clip_by_value(flat, 0.0, 255.0), tf.int32)
+    rows = n * channels
+    offsets = values + 256 * tf.range(rows)[:, None]
+    hist = tf.reshape(tf.math.bincount(tf.reshape(offsets, [-1]), minlength=rows * 256,
+                                       maxlength=rows * 256), [rows, 256])
+    cdf = tf.cast(tf.cumsum(hist, axis=1), tf.float32)
+    pixels = tf.cast(tf.shape(flat)[1], tf.float32)
+    cdf_min = tf.reduce_min(tf.where(hist > 0, cdf, pixels), axis=1, keepdims=True)
+    lut = (cdf - cdf_min) / tf.maximum(pixels - cdf_min, 1.0) * 255.0
+    out = tf.gather(lut, values, batch_dims=1)
+    out = tf.where(pixels - cdf_min > 0, out, flat)
+    return tf.transpose(tf.reshape(out, [n, channels, shape[1], shape[2]]), [0, 2, 3, 1])
+
+
+def _solarize(images, level, key):
+    threshold = 255.0 - 255.0 * _strength(images, level, key, signed=False)
+    return tf.where(images >= _per_image(threshold), 255.0 - images, images)
+
+
+def _posterize(images, level, key):
+    bits = 8.0 - tf.round(4.0 * _strength(images, level, key, signed=False))
+    step = _per_image(tf.pow(2.0, 8.0 - bits))
+    return tf.floor(images / step) * step
+
+
+def _contrast(images, level, key):
+    mean = tf.reduce_mean(images, axis=(1, 2, 3), keepdims=True)
+    return _blend(mean, images, 1.0 + 0.9 * _strength(images, level, key))
+
+
+def _brightness(images, level, key):
+    return _blend(tf.zeros_like(images), images, 1.0 + 0.9 * _strength(images, level, key))
+
+
+def _sharpness(images, level, key):
+    channels = images.shape[-1]
+    kernel = tf.constant([[1, 1, 1], [1, 5, 1], [1, 1, 1]], tf.float32) / 13.0
+    kernel = tf.tile(kernel[:, :, None, None], [1, 1, channels, 1])
+    blurred = tf.nn.depthwise_conv2d(images, kernel, [1, 1, 1, 1], "SAME")
+    return _blend(blurred, images, 1.0 + 0.9 * _strength(images, level, key))
+
+
+def _color(images, level, key):
+    gray = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(images))
+    return _blend(gray, images, 1.0 + 0.9 * _strength(images, level, key))
+
+
+_OPS = {
+    "identity": None,
+    "auto_contrast": _auto_contrast,
+    "equalize": _equalize,
+    "rotate": "geometric",
+    "solarize": _solarize,
+    "posterize": _posterize,
+    "contrast": _contrast,
+    "brightness": _brightness,
+    "sharpness": _sharpness,
+    "shear_x": "geometric",
+    "shear_y": "geometric",
+    "translate_x": "geometric",
+    "translate_y": "geometric",
+    "color": _color,
+}
+COLOR_ONLY = ("color",)
+
+
+def rand_augment_ops(magnitude, channels):
+    """The operations, as (name, fn or None for identity), at `magnitude`.
+
+    Each fn maps a float batch in [0, 255] to one of the same shape. The
+    geometric ops are marked "geometric" instead: they share one warp
+    (`_geometric`), each image with its own transform. Strengths
+    scale linearly with magnitude / 10 and are drawn per image, uniformly up
+    to that bound, with a random sign where it applies.
     """
     level = min(max(float(magnitude), 0.0), MAX_MAGNITUDE) / MAX_MAGNITUDE
-    tiny = 1e-3  # Keras layers reject a zero factor range
-    v = max(level, tiny)
-    common = dict(seed=seed)
-    ops = [
-        ("identity", None),
-        ("auto_contrast", keras.layers.AutoContrast(value_range=VALUE_RANGE)),
-        ("equalize", keras.layers.Equalization(value_range=VALUE_RANGE)),
-        ("rotate", keras.layers.RandomRotation(30.0 * v / 360.0, fill_mode="constant", **common)),
-        ("solarize", keras.layers.Solarization(threshold_factor=(1.0 - v, 1.0),
-                                               value_range=VALUE_RANGE, **common)),
-        ("posterize", keras.layers.RandomPosterization(
-            factor=(max(1, round(8 - 4 * level)), 8), value_range=VALUE_RANGE, **common)),
-        ("contrast", keras.layers.RandomContrast(min(0.9 * v, 0.99), value_range=VALUE_RANGE, **common)),
-        ("brightness", keras.layers.RandomBrightness(0.5 * v, value_range=VALUE_RANGE, **common)),
-        ("sharpness", keras.layers.RandomSharpness(min(0.9 * v, 1.0), value_range=VALUE_RANGE, **common)),
-        ("shear_x", keras.layers.RandomShear(x_factor=0.3 * v, y_factor=0.0, fill_mode="constant",
-                                             **common)),
-        ("shear_y", keras.layers.RandomShear(x_factor=0.0, y_factor=0.3 * v, fill_mode="constant",
-                                             **common)),
-        ("translate_x", keras.layers.RandomTranslation(0.0, 0.45 * v, fill_mode="constant", **common)),
-        ("translate_y", keras.layers.RandomTranslation(0.45 * v, 0.0, fill_mode="constant", **common)),
-    ]
-    if channels == 3:
-        ops.append(("color", keras.layers.RandomColorDegeneration(min(0.9 * v, 1.0),
-                                                                  value_range=VALUE_RANGE, **common)))
+    ops = []
+    for i, (name, fn) in enumerate(_OPS.items()):
+        if name in COLOR_ONLY and channels != 3:
+            continue
+        if fn == "geometric":
+            ops.append((name, "geometric"))
+        else:
+            ops.append((name, None if fn is None else _bind(fn, level, i)))
     return ops
+
+
+def _bind(fn, level, index):
+    def op(images, key):
+        key = tf.random.experimental.stateless_fold_in(key, index)
+        return tf.clip_by_value(fn(images, level, key), 0.0, 255.0)
+
+    return op
 
 
 class RandAugment:
@@ -76,21 +216,46 @@ class RandAugment:
         self.num_ops = int(num_ops)
         self.magnitude = float(magnitude)
         self.seed = seed
-        self.ops = rand_augment_ops(magnitude, channels, seed)
-        self.op_names = [name for name, _ in self.ops]
+        self.ops = rand_augment_ops(magnitude, channels)
+        self._level = min(max(self.magnitude, 0.0), MAX_MAGNITUDE) / MAX_MAGNITUDE
 
-    def draw(self, batch_size, slot):
-        """The operation index each image uses in `slot`: int32 (B,)."""
-        seed = None if self.seed is None else self.seed * 1009 + slot
-        return tf.random.uniform([batch_size], 0, len(self.ops), dtype=tf.int32, seed=seed)
+    @property
+    def op_names(self):
+        return [name for name, _ in self.ops]
 
-    def apply_choices(self, images, choices):
-        """Applies operation `choices[i]` to image i, each op only on its images."""
+    def draw(self, batch_size, key):
+        """The operation index of each image, from stateless seed `key`: int32 (B,)."""
+        return tf.random.stateless_uniform([batch_size], key, 0, len(self.ops), dtype=tf.int32)
+
+    def apply_choices(self, images, choices, key):
+        """Applies operation `choices[i]` to image i, each op only on its images.
+
+        The images are partitioned by op; the geometric ops form one group
+        whose images go through one warp, each with its own transform.
+        """
+        geometric = [i for i, (_, op) in enumerate(self.ops) if op == "geometric"]
+        others = [i for i in range(len(self.ops)) if i not in geometric]
+        group_of = [0] * len(self.ops)
+        for g, i in enumerate(others):
+            group_of[i] = g
+        for i in geometric:
+            group_of[i] = len(others)
+        kind_of = [geometric.index(i) if i in geometric else 0 for i in range(len(self.ops))]
+        groups = tf.gather(tf.constant(group_of, tf.int32), choices)
+        num_groups = len(others) + (1 if geometric else 0)
         batch_size = tf.shape(images)[0]
-        parts = tf.dynamic_partition(images, choices, len(self.ops))
-        positions = tf.dynamic_partition(tf.range(batch_size), choices, len(self.ops))
-        results = [part if layer is None else _apply_nonempty(layer, part)
-                   for (_, layer), part in zip(self.ops, parts)]
+        parts = tf.dynamic_partition(images, groups, num_groups)
+        positions = tf.dynamic_partition(tf.range(batch_size), groups, num_groups)
+        results = []
+        for g, i in enumerate(others):
+            op = self.ops[i][1]
+            results.append(parts[g] if op is None else tf.cast(op(parts[g], key), images.dtype))
+        if geometric:
+            kinds = tf.dynamic_partition(tf.gather(tf.constant(kind_of, tf.int32), choices), groups,
+                                         num_groups)[-1]
+            warped = _geometric(parts[-1], kinds, self._level,
+                                tf.random.experimental.stateless_fold_in(key, 1000))
+            results.append(tf.clip_by_value(warped, 0.0, 255.0))
         out = tf.dynamic_stitch(positions, results)
         return tf.ensure_shape(out, images.shape)
 
@@ -99,13 +264,9 @@ class RandAugment:
             return images
         images = tf.convert_to_tensor(images, tf.float32)
         batch_size = tf.shape(images)[0]
+        batch_key = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32, seed=self.seed)
         for slot in range(self.num_ops):
-            images = self.apply_choices(images, self.draw(batch_size, slot))
+            key = tf.random.experimental.stateless_fold_in(batch_key, slot)
+            choices = self.draw(batch_size, tf.random.experimental.stateless_fold_in(key, 7919))
+            images = self.apply_choices(images, choices, key)
         return images
-
-
-def _apply_nonempty(layer, images):
-    """Calls `layer` on a sub-batch, skipping it when no image drew the op."""
-    return tf.cond(tf.shape(images)[0] > 0,
-                   lambda: tf.cast(layer(images, training=True), images.dtype),
-                   lambda: images)
