@@ -96,10 +96,10 @@ def run_recipe(recipe, output=None):
     monitor = "val_accuracy" if val_ds is not None else "accuracy"
     throughput = Throughput(steps_per_epoch * recipe.data.batch_size)
     callbacks = [
+        throughput,  # first, so its epoch time leaves out checkpoint writing
         keras.callbacks.CSVLogger(os.path.join(run_dir, "metrics.csv")),
         keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "checkpoints", "best.keras"),
                                         monitor=monitor, mode="max", save_best_only=True),
-        throughput,
     ]
     log.info("training %s (%s parameters) for %d epochs of %d steps", recipe.model.name,
              f"{model.count_params():,}", cfg.epochs, steps_per_epoch)

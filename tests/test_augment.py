@@ -67,13 +67,13 @@ def test_randaugment_runs_each_op_only_on_its_images(fashion_batch):
         def __init__(self, name):
             self.name = name
 
-        def __call__(self, batch, key):
+        def __call__(self, batch, strength):
             seen[self.name] = int(batch.shape[0])
             return batch + 1.0
 
     augment.ops = [(name, Recorder(name)) for name, _ in augment.ops]
     choices = np.array([0, 0, 3, 3, 3, 5] + [7] * 10, dtype=np.int32)
-    out = augment.apply_choices(tf.constant(images), tf.constant(choices), tf.constant([0, 1])).numpy()
+    out = augment.apply_choices(tf.constant(images), tf.constant(choices), tf.zeros([16])).numpy()
     assert {k: v for k, v in seen.items() if v} == {"identity": 2, "rotate": 3, "posterize": 1,
                                                     "brightness": 10}
     np.testing.assert_allclose(out, images + 1.0)  # each image back in its own place

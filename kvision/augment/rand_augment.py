@@ -22,21 +22,6 @@ import tensorflow as tf
 MAX_MAGNITUDE = 10.0
 
 
-def _strength(images, level, key, signed=True):
-    """Per-image strength in [0, level] (with a random sign when `signed`): (n,).
-
-    `key` is a stateless-random seed (int32 pair); kvision draws one stateful
-    seed per batch and derives all others from it, since stateful random ops
-    serialise parallel tf.data map calls.
-    """
-    n = tf.shape(images)[0]
-    value = tf.random.stateless_uniform([n], key, 0.0, level)
-    if signed:
-        flip = tf.random.stateless_uniform([n], tf.random.experimental.stateless_fold_in(key, 1))
-        value = value * tf.where(flip < 0.5, -1.0, 1.0)
-    return value
-
-
 def _per_image(values):
     return values[:, None, None, None]
 
@@ -62,13 +47,12 @@ def _center(images):
 GEOMETRIC = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
 
 
-def _geometric(images, kinds, level, key):
+def _geometric(images, kinds, s):
     """Rotations, shears and translations in one warp: image i gets GEOMETRIC[kinds[i]].
 
     Each output pixel reads from its mapped input point (bilinear, zero fill).
     """
     cx, cy, width, height = _center(images)
-    s = _strength(images, level, key)
     one, zero = tf.ones_like(s), tf.zeros_like(s)
     angle = s * (30.0 * math.pi / 180.0)
     cos, sin = tf.cos(angle), tf.sin(angle)
@@ -85,7 +69,7 @@ def _geometric(images, kinds, level, key):
     return _project(images, transforms)
 
 
-def _auto_contrast(images, level, key):
+def _auto_contrast(images, s):
     low = tf.reduce_min(images, axis=(1, 2), keepdims=True)
     high = tf.reduce_max(images, axis=(1, 2), keepdims=True)
     spread = high - low
@@ -93,7 +77,7 @@ def _auto_contrast(images, level, key):
     return tf.where(spread > 0, scaled, images)
 
 
-def _equalize(images, level, key):
+def _equalize(images, s):
     """Histogram equalisation per image and channel."""
     shape = tf.shape(images)
     n, channels = shape[0], shape[3]
@@ -112,37 +96,37 @@ def _equalize(images, level, key):
     return tf.transpose(tf.reshape(out, [n, channels, shape[1], shape[2]]), [0, 2, 3, 1])
 
 
-def _solarize(images, level, key):
-    threshold = 255.0 - 255.0 * _strength(images, level, key, signed=False)
+def _solarize(images, s):
+    threshold = 255.0 - 255.0 * tf.abs(s)
     return tf.where(images >= _per_image(threshold), 255.0 - images, images)
 
 
-def _posterize(images, level, key):
-    bits = 8.0 - tf.round(4.0 * _strength(images, level, key, signed=False))
+def _posterize(images, s):
+    bits = 8.0 - tf.round(4.0 * tf.abs(s))
     step = _per_image(tf.pow(2.0, 8.0 - bits))
     return tf.floor(images / step) * step
 
 
-def _contrast(images, level, key):
+def _contrast(images, s):
     mean = tf.reduce_mean(images, axis=(1, 2, 3), keepdims=True)
-    return _blend(mean, images, 1.0 + 0.9 * _strength(images, level, key))
+    return _blend(mean, images, 1.0 + 0.9 * s)
 
 
-def _brightness(images, level, key):
-    return _blend(tf.zeros_like(images), images, 1.0 + 0.9 * _strength(images, level, key))
+def _brightness(images, s):
+    return _blend(tf.zeros_like(images), images, 1.0 + 0.9 * s)
 
 
-def _sharpness(images, level, key):
+def _sharpness(images, s):
     channels = images.shape[-1]
     kernel = tf.constant([[1, 1, 1], [1, 5, 1], [1, 1, 1]], tf.float32) / 13.0
     kernel = tf.tile(kernel[:, :, None, None], [1, 1, channels, 1])
     blurred = tf.nn.depthwise_conv2d(images, kernel, [1, 1, 1, 1], "SAME")
-    return _blend(blurred, images, 1.0 + 0.9 * _strength(images, level, key))
+    return _blend(blurred, images, 1.0 + 0.9 * s)
 
 
-def _color(images, level, key):
+def _color(images, s):
     gray = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(images))
-    return _blend(gray, images, 1.0 + 0.9 * _strength(images, level, key))
+    return _blend(gray, images, 1.0 + 0.9 * s)
 
 
 _OPS = {
@@ -164,31 +148,26 @@ _OPS = {
 COLOR_ONLY = ("color",)
 
 
-def rand_augment_ops(magnitude, channels):
+def rand_augment_ops(channels):
     """The operations, as (name, fn or None for identity), at `magnitude`.
 
-    Each fn maps a float batch in [0, 255] to one of the same shape. The
-    geometric ops are marked "geometric" instead: they share one warp
-    (`_geometric`), each image with its own transform. Strengths
-    scale linearly with magnitude / 10 and are drawn per image, uniformly up
-    to that bound, with a random sign where it applies.
+    Each fn maps (images, strength) to images: a float batch in [0, 255] and
+    a signed per-image strength in [-1, 1] (magnitude / 10 at most; ops
+    without a direction use its absolute value). The geometric ops are
+    marked "geometric" instead: they share one warp (`_geometric`), each
+    image with its own transform.
     """
-    level = min(max(float(magnitude), 0.0), MAX_MAGNITUDE) / MAX_MAGNITUDE
     ops = []
     for i, (name, fn) in enumerate(_OPS.items()):
         if name in COLOR_ONLY and channels != 3:
             continue
-        if fn == "geometric":
-            ops.append((name, "geometric"))
-        else:
-            ops.append((name, None if fn is None else _bind(fn, level, i)))
+        ops.append((name, fn if fn in (None, "geometric") else _clipped(fn)))
     return ops
 
 
-def _bind(fn, level, index):
-    def op(images, key):
-        key = tf.random.experimental.stateless_fold_in(key, index)
-        return tf.clip_by_value(fn(images, level, key), 0.0, 255.0)
+def _clipped(fn):
+    def op(images, strength):
+        return tf.clip_by_value(fn(images, strength), 0.0, 255.0)
 
     return op
 
@@ -216,7 +195,7 @@ class RandAugment:
         self.num_ops = int(num_ops)
         self.magnitude = float(magnitude)
         self.seed = seed
-        self.ops = rand_augment_ops(magnitude, channels)
+        self.ops = rand_augment_ops(channels)
         self._level = min(max(self.magnitude, 0.0), MAX_MAGNITUDE) / MAX_MAGNITUDE
 
     @property
@@ -227,7 +206,11 @@ class RandAugment:
         """The operation index of each image, from stateless seed `key`: int32 (B,)."""
         return tf.random.stateless_uniform([batch_size], key, 0, len(self.ops), dtype=tf.int32)
 
-    def apply_choices(self, images, choices, key):
+    def strengths(self, batch_size, key):
+        """Per-image signed strengths, uniform in [-level, level]: float32 (B,)."""
+        return tf.random.stateless_uniform([batch_size], key, -self._level, self._level)
+
+    def apply_choices(self, images, choices, strengths):
         """Applies operation `choices[i]` to image i, each op only on its images.
 
         The images are partitioned by op; the geometric ops form one group
@@ -246,15 +229,15 @@ class RandAugment:
         batch_size = tf.shape(images)[0]
         parts = tf.dynamic_partition(images, groups, num_groups)
         positions = tf.dynamic_partition(tf.range(batch_size), groups, num_groups)
+        strength_parts = tf.dynamic_partition(strengths, groups, num_groups)
         results = []
         for g, i in enumerate(others):
             op = self.ops[i][1]
-            results.append(parts[g] if op is None else tf.cast(op(parts[g], key), images.dtype))
+            results.append(parts[g] if op is None else op(parts[g], strength_parts[g]))
         if geometric:
             kinds = tf.dynamic_partition(tf.gather(tf.constant(kind_of, tf.int32), choices), groups,
                                          num_groups)[-1]
-            warped = _geometric(parts[-1], kinds, self._level,
-                                tf.random.experimental.stateless_fold_in(key, 1000))
+            warped = _geometric(parts[-1], kinds, strength_parts[-1])
             results.append(tf.clip_by_value(warped, 0.0, 255.0))
         out = tf.dynamic_stitch(positions, results)
         return tf.ensure_shape(out, images.shape)
@@ -267,6 +250,7 @@ class RandAugment:
         batch_key = tf.random.uniform([2], 0, 2**31 - 1, dtype=tf.int32, seed=self.seed)
         for slot in range(self.num_ops):
             key = tf.random.experimental.stateless_fold_in(batch_key, slot)
-            choices = self.draw(batch_size, tf.random.experimental.stateless_fold_in(key, 7919))
-            images = self.apply_choices(images, choices, key)
+            choices = self.draw(batch_size, tf.random.experimental.stateless_fold_in(key, 1))
+            strengths = self.strengths(batch_size, tf.random.experimental.stateless_fold_in(key, 2))
+            images = self.apply_choices(images, choices, strengths)
         return images
