@@ -29,14 +29,12 @@ class RecipeError(KvisionError):
 
     def __str__(self):
         where = ": ".join(str(p) for p in (self.file, self.key_path) if p)
-        message = f"{where}: {self.problem}" if where else self.problem
+        parts = [f"{where}: {self.problem}" if where else self.problem]
         if self.received is not RecipeError._MISSING:
-            message += f". Received: {_show(self.received)}"
+            parts.append(f"Received: {_show(self.received)}")
         if self.allowed:
-            message += f". Allowed: {self.allowed}"
-        if not message.endswith((".", "?")):
-            message += "."
-        return message
+            parts.append(f"Allowed: {self.allowed}")
+        return " ".join(p if p.endswith((".", "?")) else p + "." for p in parts)
 
 
 class DataError(KvisionError):
