@@ -199,3 +199,26 @@ def test_pipeline_is_deterministic_under_a_seed(fashion):
 
     np.testing.assert_array_equal(first_batch(1), first_batch(1))
     assert not np.array_equal(first_batch(1), first_batch(2))
+
+
+def test_image_folder_empty_class_folder(image_folder):
+    (image_folder / "coat").mkdir()
+    with pytest.raises(DataError, match=r"class folder .*coat holds no images"):
+        image_folder_source(image_folder)
+
+
+def test_image_folder_mixed_modes_and_sizes(tmp_path, fashion):
+    from PIL import Image
+
+    root = tmp_path / "mixed"
+    for c, mode in enumerate(["L", "RGB"]):
+        (root / f"c{c}").mkdir(parents=True)
+        for i in range(5):
+            image = Image.fromarray(fashion.train.images[i + 10 * c][..., 0]).convert(mode)
+            image.resize((28 + 4 * i, 28 + 2 * i)).save(root / f"c{c}" / f"{i}.png")
+        Image.new("RGBA", (40, 30), (200, 10, 10, 128)).save(root / f"c{c}" / "alpha.png")
+    bundle = prepare_data(DataConfig(source=f"image_folder:{root}", image_size=[28, 28], channels=3,
+                                     validation_split=0.0))
+    images, _ = next(iter(make_dataset(bundle.train, bundle.image_shape, 2, batch_size=16)))
+    assert images.shape[1:] == (28, 28, 3)
+    assert 0.0 <= float(images.numpy().min()) and float(images.numpy().max()) <= 255.0
