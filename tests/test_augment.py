@@ -132,3 +132,21 @@ def test_pipeline_of_several_ops_keeps_range(fashion_batch):
                               (28, 28, 1), seed=0)
     out, mixed = augment(tf.constant(images), tf.one_hot(labels, 10))
     assert out.shape == images.shape and 0 <= out.numpy().min() and out.numpy().max() <= 255
+
+
+def test_randaugment_geometric_warp(fashion_batch):
+    from kvision.augment.rand_augment import GEOMETRIC, _geometric
+
+    images = tf.constant(fashion_batch[0][:5])
+    kinds = tf.range(5)
+    out = _geometric(images, kinds, tf.zeros([5])).numpy()  # zero strength: identity for every kind
+    np.testing.assert_allclose(out, images.numpy(), atol=1e-3)
+    # translate_x by strength s moves the image 0.45 * s * width pixels.
+    s = 2.0 / (0.45 * 28)
+    shifted = _geometric(images[:1], tf.constant([GEOMETRIC.index("translate_x")]), tf.constant([s]))
+    np.testing.assert_allclose(shifted[0, :, 2:].numpy(), images[0, :, :-2].numpy(), atol=1e-2)
+    # rotate by 90 degrees (s = 3) turns the image a quarter.
+    turned = _geometric(images[:1], tf.constant([GEOMETRIC.index("rotate")]), tf.constant([3.0]))
+    rotated = np.rot90(images[0].numpy(), k=1, axes=(0, 1))
+    assert min(np.abs(turned[0].numpy() - rotated).mean(),
+               np.abs(turned[0].numpy() - np.rot90(rotated, 2)).mean()) < 1.0

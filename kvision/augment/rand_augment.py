@@ -38,13 +38,26 @@ def _project(images, transforms):
         interpolation="BILINEAR", fill_mode="CONSTANT")
 
 
-def _center(images):
-    height = tf.cast(tf.shape(images)[1], tf.float32)
-    width = tf.cast(tf.shape(images)[2], tf.float32)
-    return (width - 1.0) / 2.0, (height - 1.0) / 2.0, width, height
-
-
 GEOMETRIC = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
+
+
+def _geometric_table(height, width):
+    """Per kind, the transform rows as coefficients of [1, s, cos(a), sin(a)]: (5, 4, 6).
+
+    s is the signed strength and a = 30 degrees x s. Row layout is that of
+    ImageProjectiveTransformV3: [a0, a1, a2, b0, b1, b2].
+    """
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    identity = [1, 0, 0, 0, 1, 0]
+    zero = [0] * 6
+    table = [
+        [[0, 0, cx, 0, 0, cy], zero, [1, 0, -cx, 0, 1, -cy], [0, -1, cy, 1, 0, -cx]],  # rotate
+        [identity, [0, 0.3, -0.3 * cy, 0, 0, 0], zero, zero],  # shear_x
+        [identity, [0, 0, 0, 0.3, 0, -0.3 * cx], zero, zero],  # shear_y
+        [identity, [0, 0, -0.45 * width, 0, 0, 0], zero, zero],  # translate_x
+        [identity, [0, 0, 0, 0, 0, -0.45 * height], zero, zero],  # translate_y
+    ]
+    return tf.constant(table, tf.float32)
 
 
 def _geometric(images, kinds, s):
@@ -52,19 +65,11 @@ def _geometric(images, kinds, s):
 
     Each output pixel reads from its mapped input point (bilinear, zero fill).
     """
-    cx, cy, width, height = _center(images)
-    one, zero = tf.ones_like(s), tf.zeros_like(s)
+    height, width = images.shape[1], images.shape[2]
     angle = s * (30.0 * math.pi / 180.0)
-    cos, sin = tf.cos(angle), tf.sin(angle)
-    k = 0.3 * s
-    candidates = tf.stack([
-        tf.stack([cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy], axis=1),
-        tf.stack([one, k, -k * cy, zero, one, zero], axis=1),
-        tf.stack([one, zero, zero, k, one, -k * cx], axis=1),
-        tf.stack([one, zero, -0.45 * s * width, zero, one, zero], axis=1),
-        tf.stack([one, zero, zero, zero, one, -0.45 * s * height], axis=1),
-    ], axis=1)  # (n, kinds, 6)
-    rows = tf.gather(candidates, kinds, batch_dims=1)
+    terms = tf.stack([tf.ones_like(s), s, tf.cos(angle), tf.sin(angle)], axis=1)  # (n, 4)
+    coefficients = tf.gather(_geometric_table(height, width), kinds)  # (n, 4, 6)
+    rows = tf.einsum("nc,ncd->nd", terms, coefficients)
     transforms = tf.concat([rows, tf.zeros_like(rows[:, :2])], axis=1)
     return _project(images, transforms)
 
