@@ -154,7 +154,7 @@ COLOR_ONLY = ("color",)
 
 
 def rand_augment_ops(channels):
-    """The operations, as (name, fn or None for identity), at `magnitude`.
+    """The operations, as (name, fn or None for identity), for `channels`-channel images.
 
     Each fn maps (images, strength) to images: a float batch in [0, 255] and
     a signed per-image strength in [-1, 1] (magnitude / 10 at most; ops
@@ -163,7 +163,7 @@ def rand_augment_ops(channels):
     image with its own transform.
     """
     ops = []
-    for i, (name, fn) in enumerate(_OPS.items()):
+    for name, fn in _OPS.items():
         if name in COLOR_ONLY and channels != 3:
             continue
         ops.append((name, fn if fn in (None, "geometric") else _clipped(fn)))
