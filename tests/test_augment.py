@@ -150,3 +150,12 @@ def test_randaugment_geometric_warp(fashion_batch):
     rotated = np.rot90(images[0].numpy(), k=1, axes=(0, 1))
     assert min(np.abs(turned[0].numpy() - rotated).mean(),
                np.abs(turned[0].numpy() - np.rot90(rotated, 2)).mean()) < 1.0
+
+
+def test_randaugment_routes_each_geometric_op_to_its_own_warp(fashion_batch):
+    images = tf.constant(fashion_batch[0][:4])
+    augment = RandAugment(num_ops=1, magnitude=10, channels=1, seed=0)
+    index = augment.op_names.index("translate_x")
+    s = 2.0 / (0.45 * 28)
+    out = augment.apply_choices(images, tf.fill([4], index), tf.fill([4], s)).numpy()
+    np.testing.assert_allclose(out[:, :, 2:], images.numpy()[:, :, :-2], atol=1e-2)

@@ -228,7 +228,8 @@ class RandAugment:
             group_of[i] = g
         for i in geometric:
             group_of[i] = len(others)
-        kind_of = [geometric.index(i) if i in geometric else 0 for i in range(len(self.ops))]
+        # The warp's kind is looked up by name, not by position among the ops.
+        kind_of = [GEOMETRIC.index(name) if op == "geometric" else 0 for name, op in self.ops]
         groups = tf.gather(tf.constant(group_of, tf.int32), choices)
         num_groups = len(others) + (1 if geometric else 0)
         batch_size = tf.shape(images)[0]
@@ -240,8 +241,8 @@ class RandAugment:
             op = self.ops[i][1]
             results.append(parts[g] if op is None else op(parts[g], strength_parts[g]))
         if geometric:
-            kinds = tf.dynamic_partition(tf.gather(tf.constant(kind_of, tf.int32), choices), groups,
-                                         num_groups)[-1]
+            geometric_choices = tf.dynamic_partition(choices, groups, num_groups)[-1]
+            kinds = tf.gather(tf.constant(kind_of, tf.int32), geometric_choices)
             warped = _geometric(parts[-1], kinds, strength_parts[-1])
             results.append(tf.clip_by_value(warped, 0.0, 255.0))
         out = tf.dynamic_stitch(positions, results)
