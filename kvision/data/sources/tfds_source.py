@@ -51,8 +51,8 @@ def load_tfds(name, data_dir=None, train_split="train", test_split="test", downl
 
 
 @DATA_SOURCES.register("tfds")
-def tfds(name, data_dir=None, train_split="train", test_split="test", download=False, image_key="",
-         label_key=""):
+def tfds(name, data_dir=None, train_split="train", test_split="test", download=False, image_key=None,
+         label_key=None):
     """A TFDS dataset, given as `tfds:NAME` in a recipe.
 
     Args:
@@ -66,6 +66,6 @@ def tfds(name, data_dir=None, train_split="train", test_split="test", download=F
     Returns:
         A `SourceData` held in memory.
     """
-    train, test, names = load_tfds(name, data_dir, train_split, test_split, download,
-                                   image_key or None, label_key or None)
+    train, test, names = load_tfds(name, data_dir, train_split, test_split, download, image_key,
+                                   label_key)
     return SourceData(train, test, names, origin=f"tfds:{name}")
