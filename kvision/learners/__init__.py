@@ -1,3 +1,3 @@
-"""Learners: how a model is trained (classify; more to come)."""
+"""Learners: how a model is trained (classify, knn; more to come)."""
 
-from kvision.learners import classify  # noqa: F401  (registers the learner)
+from kvision.learners import classify, knn  # noqa: F401  (registers the learners)

@@ -1,6 +1,6 @@
 """Model builders: `builder(input_shape, num_classes, **options) -> keras.Model`."""
 
-from kvision.models import lenet, mlp  # noqa: F401  (registers the builders)
+from kvision.models import alexnet, knn, lenet, mlp, vgg  # noqa: F401  (registers the builders)
 from kvision.models.classifier import get_backbone, get_head, image_classifier
 from kvision.registry import MODELS
 

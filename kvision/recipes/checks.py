@@ -20,6 +20,14 @@ def check_recipe(recipe):
     model = MODELS.get(recipe.model.name)
     check_keywords(model, recipe.model.options, "model", MODEL_RESERVED,
                    f"model {recipe.model.name!r}")
+    _check_arguments(model, recipe.model.options, "model", recipe.model.name)
+    needed = getattr(model, "learner", None)
+    if needed and recipe.train.learner != needed:
+        raise RecipeError(f"model {recipe.model.name!r} is trained by the {needed!r} learner",
+                          "train.learner", recipe.train.learner, needed)
+    if recipe.train.learner == "knn" and needed != "knn":
+        raise RecipeError("the 'knn' learner trains only the 'knn' model", "model.name",
+                          recipe.model.name, "knn")
     schedule = SCHEDULES.get(recipe.train.schedule.name)
     check_keywords(schedule, recipe.train.schedule.options, "train.schedule", SCHEDULE_RESERVED,
                    f"schedule {recipe.train.schedule.name!r}")
@@ -57,11 +65,15 @@ def check_source(spec, options, path="data.source"):
         given[positional] = argument
     check_keywords(builder, given, "data.source_options", SOURCE_RESERVED,
                    f"data source {name!r}")
+    _check_arguments(builder, given, path, spec)
+
+
+def _check_arguments(builder, given, path, value):
+    """Runs a builder's own `check_arguments(**options)` (a message, or None if fine)."""
     checker = getattr(builder, "check_arguments", None)
-    if checker is not None:
-        problem = checker(**given)
-        if problem:
-            raise RecipeError(problem, path, spec)
+    problem = checker(**given) if checker is not None else None
+    if problem:
+        raise RecipeError(problem, path, value)
 
 
 def _argument_name(builder):
