@@ -57,6 +57,11 @@ class KNNClassifier(keras.Model):
                                              dtype="int32", trainable=False, name="memory_labels")
         self.built = True  # its only state is the memory
 
+    def count_params(self):
+        """Stored numbers (features and labels) plus the feature model's parameters."""
+        stored = self.memory_size * (self.feature_dim + 1)
+        return stored + (self.feature_model.count_params() if self.feature_model is not None else 0)
+
     def features(self, images):
         """Feature vectors (batch, dim) of raw-pixel images."""
         if self.feature_model is not None:
@@ -74,7 +79,11 @@ class KNNClassifier(keras.Model):
         Labels may be class indices or one-hot rows.
         """
         features, labels = [], []
-        progress = keras.utils.Progbar(None, verbose=verbose, unit_name="batch")
+        try:
+            total = len(dataset)  # tf.data datasets of known cardinality, lists
+        except TypeError:
+            total = None
+        progress = keras.utils.Progbar(total, verbose=verbose, unit_name="batch")
         for step, (images, batch_labels) in enumerate(dataset):
             features.append(ops.convert_to_numpy(self.features(images)))
             batch_labels = np.asarray(batch_labels)

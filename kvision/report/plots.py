@@ -26,7 +26,8 @@ def plot_curves(history, path):
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_lines():
+            ax.legend()
     fig.tight_layout()
     atomic_save(path, fig.savefig)
     plt.close(fig)
