@@ -127,3 +127,13 @@ def test_run_unwritable_output(cli, write_recipe, tmp_path):
     blocker.write_text("x")
     result = cli("run", write_recipe(tiny_recipe()), "--output", blocker / "run")
     assert result.exit_code == 1 and "cannot write to the output folder" in result.output
+
+
+def test_run_knn_recipe(cli, write_recipe, image_folder, tmp_path):
+    recipe = {"data": {"source": f"image_folder:{image_folder}", "validation_split": 0.0},
+              "model": {"name": "knn", "k": 1}, "train": {"learner": "knn", "verbose": 0}}
+    result = cli("run", write_recipe(recipe), "--output", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["evaluation"]["num_examples"] == 6 and summary["test_accuracy"] >= 0.5
+    assert summary["parameters"] == 30 * (28 * 28 + 1)  # 30 stored images and their labels

@@ -1,5 +1,6 @@
 """Recipe validation: every bad input gets one message naming file, key path, value, allowed."""
 
+import os
 import textwrap
 
 import pytest
@@ -247,3 +248,29 @@ def test_dumped_recipe_is_plain_yaml(write_recipe, tmp_path):
     data = yaml.safe_load(out.read_text())
     assert data["model"] == {"name": "lenet5", "activation": "relu"}
     assert data["train"]["optimizer"]["name"] == "adam"
+
+
+RECIPES_DIR = os.path.join(os.path.dirname(__file__), "..", "recipes")
+
+
+@pytest.mark.parametrize("name", sorted(f for f in os.listdir(RECIPES_DIR) if f.endswith(".yaml")))
+def test_shipped_recipes_validate(name):
+    recipe = load_recipe(os.path.join(RECIPES_DIR, name))
+    assert recipe.name == name[:-5]
+
+
+def test_knn_model_needs_knn_learner(write_recipe):
+    message = error_for(write_recipe, {"model": {"name": "knn"}})
+    assert "train.learner: model 'knn' is trained by the 'knn' learner. Received: 'classify'. " \
+           "Allowed: knn." in message
+
+
+def test_knn_learner_needs_knn_model(write_recipe):
+    message = error_for(write_recipe, {"train": {"learner": "knn"}})
+    assert "model.name: the 'knn' learner trains only the 'knn' model. Received: 'lenet5'" in message
+
+
+def test_knn_features_file_missing(write_recipe, tmp_path):
+    message = error_for(write_recipe, {"model": {"name": "knn", "features": str(tmp_path / "no.keras")},
+                                       "train": {"learner": "knn"}})
+    assert f"model: model file not found: features: {tmp_path / 'no.keras'}" in message
