@@ -86,7 +86,7 @@ def test_bool_is_not_a_number(write_recipe):
 
 
 @pytest.mark.parametrize("section,expected", [
-    ({"model": {"name": "lenet"}}, "model.name: unknown model. Did you mean 'lenet5'?"),
+    ({"model": {"name": "lenet"}}, "model.name: unknown model. Did you mean 'lenet5'"),
     ({"train": {"learner": "clasify"}}, "train.learner: unknown learner. Did you mean 'classify'?"),
     ({"train": {"optimizer": {"name": "adamm"}}}, "train.optimizer.name: unknown optimizer. "
                                                   "Did you mean 'adam'"),
