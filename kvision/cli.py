@@ -118,5 +118,89 @@ def augment(recipe, overrides, out_path, images, draws):
     click.echo(f"wrote {out_path}")
 
 
+model_argument = click.argument("model", type=click.Path(exists=False))
+
+
+@main.command(name="eval")
+@model_argument
+@click.option("--data", "source", default="fashion_mnist", show_default=True,
+              help="Data source: fashion_mnist, tfds:NAME, image_folder:PATH, npz:PATH.")
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for eval.json and confusion.png (default: beside the model).")
+@handles_errors
+def evaluate(model, source, split, out_dir):
+    """Evaluate MODEL (a run folder or .keras file) on a data source."""
+    import json
+
+    from kvision.artifacts import load_trained, model_path
+    from kvision.io import atomic_write_text
+    from kvision.predict import evaluate as evaluate_model
+    from kvision.recipes.checks import check_source
+    from kvision.errors import RecipeError
+    from kvision.report.plots import plot_confusion
+
+    import kvision.components  # noqa: F401
+
+    try:
+        check_source(source, {}, path="--data")
+    except RecipeError as e:
+        raise click.BadParameter(str(e), param_hint="--data") from None
+    keras_model, class_names = load_trained(model)
+    report = evaluate_model(keras_model, class_names, source, split)
+    out_dir = out_dir or os.path.dirname(os.path.abspath(model_path(model)))
+    os.makedirs(out_dir, exist_ok=True)
+    atomic_write_text(os.path.join(out_dir, "eval.json"),
+                      json.dumps({"source": source, "split": split, **report}, indent=2))
+    plot_confusion(report["confusion_matrix"], class_names, os.path.join(out_dir, "eval_confusion.png"),
+                   title=f"{source} {split}: accuracy {report['accuracy']:.4f}")
+    for name, accuracy in report["per_class_accuracy"].items():
+        click.echo(f"  {name:<20} {accuracy:.4f}")
+    click.echo(f"{split} accuracy: {report['accuracy']:.4f} ({report['num_examples']} images); "
+               f"wrote {os.path.join(out_dir, 'eval.json')}")
+
+
+@main.command()
+@model_argument
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@click.option("--top-k", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@handles_errors
+def predict(model, images, top_k, as_json):
+    """Top-k classes of each image (JPEG/PNG files or folders of them)."""
+    import json
+
+    from kvision.artifacts import load_trained
+    from kvision.predict import predict_files
+
+    keras_model, class_names = load_trained(model)
+    results = predict_files(keras_model, class_names, images, min(top_k, len(class_names)))
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+        return
+    for result in results:
+        best = ", ".join(f"{p['class']} {p['probability']:.3f}" for p in result["predictions"])
+        click.echo(f"{result['image']}: {best}")
+
+
+@main.command()
+@model_argument
+@click.option("--format", "fmt", type=click.Choice(["saved_model", "onnx", "keras"]),
+              default="saved_model", show_default=True)
+@click.option("--out", "out_path", type=click.Path(), default=None,
+              help="Where to write (default: beside the model, named after the format).")
+@handles_errors
+def export(model, fmt, out_path):
+    """Export MODEL (a run folder or .keras file) for serving."""
+    from kvision.artifacts import load_trained, model_path
+    from kvision.export import export_model
+
+    keras_model, class_names = load_trained(model)
+    default = {"saved_model": "saved_model", "onnx": "model.onnx", "keras": "exported.keras"}[fmt]
+    out_path = out_path or os.path.join(os.path.dirname(os.path.abspath(model_path(model))), default)
+    export_model(keras_model, out_path, class_names, fmt)
+    click.echo(f"wrote {out_path}")
+
+
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ Outputs, all in the run folder:
     model.keras          the final model
     checkpoints/best.keras  the best model by validation accuracy
     metrics.csv          per-epoch metrics
+    logs/                TensorBoard logs
     summary.json         test accuracy, per-class accuracy, confusion matrix, timing
     curves.png           loss and accuracy per epoch
     confusion.png        the test confusion matrix
@@ -32,6 +33,14 @@ from kvision.training import build_optimizer, build_schedule
 from kvision.training.callbacks import Throughput
 
 log = logging.getLogger("kvision")
+
+
+def device_description():
+    """The accelerators TensorFlow sees, or the CPU."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"{len(gpus)} GPU(s)" if gpus else f"CPU ({os.cpu_count()} cores)"
 
 
 def run_dir_for(recipe, output=None):
@@ -100,6 +109,7 @@ def run_recipe(recipe, output=None):
         keras.callbacks.CSVLogger(os.path.join(run_dir, "metrics.csv")),
         keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "checkpoints", "best.keras"),
                                         monitor=monitor, mode="max", save_best_only=True),
+        keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
     ]
     log.info("training %s (%s parameters) for %d epochs of %d steps", recipe.model.name,
              f"{model.count_params():,}", cfg.epochs, steps_per_epoch)
@@ -123,6 +133,9 @@ def run_recipe(recipe, output=None):
         "epoch_seconds": [round(s, 2) for s in throughput.epoch_seconds],
         "wall_seconds": round(time.time() - started, 1),
         "backend": keras.backend.backend(),
+        "device": device_description(),
+        "strategy": "default",
+        "class_names": list(data.class_names),
         "data": {"origin": data.origin, "train": len(data.train), "validation": len(data.validation),
                  "test": len(data.test), "unlabeled": len(data.unlabeled),
                  "image_shape": list(data.image_shape)},
