@@ -54,15 +54,20 @@ def main():
 @set_option
 @click.option("--output", type=click.Path(file_okay=False), default=None,
               help="Run folder (default: OUTPUT_DIR/NAME from the recipe).")
+@click.option("--restart", is_flag=True, help="Discard an earlier run in the folder and start over.")
 @handles_errors
-def run(recipe, overrides, output):
-    """Train and evaluate as RECIPE says; write the run folder."""
+def run(recipe, overrides, output, restart):
+    """Train and evaluate as RECIPE says; write the run folder.
+
+    Re-running the same command after the process was killed resumes from the
+    last checkpoint; re-running a finished run does nothing.
+    """
     from kvision.recipes import load_recipe
 
     resolved = load_recipe(recipe, overrides)
     from kvision.run import run_recipe
 
-    summary = run_recipe(resolved, output)
+    summary = run_recipe(resolved, output, restart=restart)
     split = summary["evaluation"]["split"]
     click.echo(f"{split} accuracy: {summary[f'{split}_accuracy']:.4f}")
 

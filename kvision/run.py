@@ -5,6 +5,7 @@ Outputs, all in the run folder:
     recipe.yaml          the resolved recipe
     model.keras          the final model
     checkpoints/best.keras  the best model by validation accuracy
+    checkpoints/state/   the training state a killed run resumes from
     metrics.csv          per-epoch metrics
     logs/                TensorBoard logs
     summary.json         test accuracy, per-class accuracy, confusion matrix, timing
@@ -29,6 +30,7 @@ from kvision.recipes import dump_recipe
 from kvision.registry import LEARNERS
 from kvision.report.evaluation import classification_report, predict_classes
 from kvision.report.plots import plot_confusion, plot_curves
+from kvision.runtime.checkpoint import StepCheckpoint, TrainingState
 from kvision.training import build_optimizer, build_schedule
 from kvision.training.callbacks import Throughput
 
@@ -61,13 +63,20 @@ def prepare_run_dir(run_dir):
 
 
 def datasets_for(recipe, data):
-    """The training, validation and test tf.data pipelines of a run."""
+    """The training stream (a function of batches to skip), validation and test pipelines.
+
+    The training stream repeats forever, so that a resumed run can skip to
+    the exact batch where the killed one stopped.
+    """
     cfg = recipe.data
     augment = build_augmenter(recipe.augment, data.image_shape, recipe.seed)
     common = dict(image_shape=data.image_shape, num_classes=data.num_classes, cache=cfg.cache)
-    train = make_dataset(data.train, batch_size=cfg.batch_size, training=True, augment=augment,
-                         seed=recipe.seed, shuffle_buffer=cfg.shuffle_buffer,
-                         repeat=recipe.train.steps_per_epoch is not None, **common)
+
+    def train(skip_batches=0, repeat=True):
+        return make_dataset(data.train, batch_size=cfg.batch_size, training=True, augment=augment,
+                            seed=recipe.seed, shuffle_buffer=cfg.shuffle_buffer, repeat=repeat,
+                            skip_batches=skip_batches, **common)
+
     validation = None
     if len(data.validation):
         validation = make_dataset(data.validation, batch_size=cfg.eval_batch_size, **common)
@@ -76,12 +85,17 @@ def datasets_for(recipe, data):
     return train, validation, evaluation, split
 
 
-def run_recipe(recipe, output=None):
+def run_recipe(recipe, output=None, restart=False):
     """Trains and evaluates as the recipe says; writes the run folder.
+
+    Re-running the same recipe into the same folder resumes from the last
+    checkpoint (weights, optimizer state, step and data position), or does
+    nothing if the run had finished.
 
     Args:
         recipe: a validated `Recipe`.
         output: the run folder (default: recipe.output_dir/recipe.name).
+        restart: discard an earlier run in the folder and start over.
 
     Returns:
         The summary dict (also written to summary.json).
@@ -89,11 +103,25 @@ def run_recipe(recipe, output=None):
     started = time.time()
     run_dir = run_dir_for(recipe, output)
     prepare_run_dir(run_dir)
-    dump_recipe(recipe, os.path.join(run_dir, "recipe.yaml"))
+    state = TrainingState(os.path.join(run_dir, "checkpoints", "state"))
+    summary_path = os.path.join(run_dir, "summary.json")
+    recipe_path = os.path.join(run_dir, "recipe.yaml")
+    if restart:
+        clear_run_dir(run_dir, state)
+    elif state.meta() is not None or os.path.isfile(summary_path):
+        if not same_recipe(recipe, recipe_path):
+            raise KvisionError(f"{run_dir} holds a run of a different recipe; pass --restart to "
+                               "replace it, or choose another --output")
+        if os.path.isfile(summary_path) and (state.meta() or {}).get("finished", True):
+            log.info("%s already finished (see summary.json); nothing to do. Pass --restart to train "
+                     "again.", run_dir)
+            with open(summary_path) as f:
+                return json.load(f)
+    dump_recipe(recipe, recipe_path)
     keras.utils.set_random_seed(recipe.seed)
 
     data = prepare_data(recipe.data, recipe.seed)
-    train_ds, val_ds, eval_ds, eval_split = datasets_for(recipe, data)
+    train_stream, val_ds, eval_ds, eval_split = datasets_for(recipe, data)
     model = build_model(recipe.model.name, data.image_shape, data.num_classes, **recipe.model.options)
 
     cfg = recipe.train
@@ -103,23 +131,29 @@ def run_recipe(recipe, output=None):
     learner = LEARNERS.get(cfg.learner)(model, optimizer, cfg)
 
     monitor = "val_accuracy" if val_ds is not None else "accuracy"
+    metrics_path = os.path.join(run_dir, "metrics.csv")
     throughput = Throughput(steps_per_epoch * recipe.data.batch_size)
     callbacks = [
         throughput,  # first, so its epoch time leaves out checkpoint writing
-        keras.callbacks.CSVLogger(os.path.join(run_dir, "metrics.csv")),
+        keras.callbacks.CSVLogger(metrics_path, append=True),
         keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "checkpoints", "best.keras"),
-                                        monitor=monitor, mode="max", save_best_only=True),
+                                        monitor=monitor, mode="max", save_best_only=True,
+                                        initial_value_threshold=best_so_far(metrics_path, monitor)),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
     ]
     log.info("training %s (%s parameters) for %d epochs of %d steps", recipe.model.name,
              f"{model.count_params():,}", cfg.epochs, steps_per_epoch)
-    history = learner.fit(train_ds, epochs=cfg.epochs,
-                          steps_per_epoch=cfg.steps_per_epoch, validation_data=val_ds,
-                          callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
+    if getattr(learner, "resumable", True):
+        callbacks.append(StepCheckpoint(state, recipe.runtime.checkpoint_every_steps))
+        train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch)
+    else:
+        learner.fit(train_stream(repeat=False), epochs=cfg.epochs, validation_data=val_ds,
+                    callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
     atomic_save(os.path.join(run_dir, "model.keras"), model.save)
 
+    history = read_metrics(metrics_path)
     report = classification_report(eval_split.labels, predict_classes(model, eval_ds), data.class_names)
-    plot_curves(history.history, os.path.join(run_dir, "curves.png"))
+    plot_curves(history, os.path.join(run_dir, "curves.png"))
     plot_confusion(report["confusion_matrix"], data.class_names, os.path.join(run_dir, "confusion.png"),
                    title=f"{recipe.name}: {recipe.eval.split} accuracy {report['accuracy']:.4f}")
     summary = {
@@ -129,6 +163,8 @@ def run_recipe(recipe, output=None):
         "parameters": int(model.count_params()),
         "epochs": cfg.epochs,
         "steps_per_epoch": steps_per_epoch,
+        "total_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        if getattr(learner, "resumable", True) else 0,
         "images_per_second": round(throughput.images_per_second, 1),
         "epoch_seconds": [round(s, 2) for s in throughput.epoch_seconds],
         "wall_seconds": round(time.time() - started, 1),
@@ -139,9 +175,75 @@ def run_recipe(recipe, output=None):
         "data": {"origin": data.origin, "train": len(data.train), "validation": len(data.validation),
                  "test": len(data.test), "unlabeled": len(data.unlabeled),
                  "image_shape": list(data.image_shape)},
-        "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
+        "history": history,
         "evaluation": {"split": recipe.eval.split, **report},
     }
-    atomic_write_text(os.path.join(run_dir, "summary.json"), json.dumps(summary, indent=2))
+    atomic_write_text(summary_path, json.dumps(summary, indent=2))
     log.info("%s accuracy %.4f; outputs in %s", recipe.eval.split, report["accuracy"], run_dir)
     return summary
+
+
+def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch):
+    """Runs `fit` from wherever the saved state says, to epochs x steps_per_epoch steps.
+
+    A run killed mid-epoch resumes at the same batch of the same epoch: the
+    first `fit` finishes that epoch, a second one runs the rest.
+    """
+    total = cfg.epochs * steps_per_epoch
+    if learner.optimizer is not None and not learner.optimizer.built:
+        learner.optimizer.build(learner.trainable_variables)
+    meta = state.restore(learner)
+    step = meta["step"] if meta else 0
+    if step:
+        log.info("resuming from step %d of %d (%s)", step, total, state.folder)
+    epoch, done_in_epoch = divmod(step, steps_per_epoch)
+    common = dict(validation_data=val_ds, callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
+    if done_in_epoch and epoch < cfg.epochs:
+        learner.fit(train_stream(step), initial_epoch=epoch, epochs=epoch + 1,
+                    steps_per_epoch=steps_per_epoch - done_in_epoch, **common)
+        epoch += 1
+    if epoch < cfg.epochs:
+        learner.fit(train_stream(epoch * steps_per_epoch), initial_epoch=epoch, epochs=cfg.epochs,
+                    steps_per_epoch=steps_per_epoch, **common)
+    state.save(learner, total, finished=True)
+
+
+def same_recipe(recipe, path):
+    """True if `path` holds this recipe, resolved (compared as data)."""
+    import yaml
+
+    from kvision.recipes.typed import to_plain
+
+    if not os.path.isfile(path):
+        return False
+    with open(path) as f:
+        return yaml.safe_load(f) == yaml.safe_load(yaml.safe_dump(to_plain(recipe), sort_keys=False))
+
+
+def clear_run_dir(run_dir, state):
+    """Removes an earlier run's state and outputs from `run_dir`."""
+    state.clear()
+    for name in ("summary.json", "metrics.csv", "model.keras", "curves.png", "confusion.png",
+                 os.path.join("checkpoints", "best.keras")):
+        path = os.path.join(run_dir, name)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def read_metrics(path):
+    """Per-epoch metrics from metrics.csv as {name: [values]} (all epochs, resumed or not)."""
+    import csv
+
+    if not os.path.isfile(path):
+        return {}
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
+    history = {k: [float(r[k]) for r in rows if r.get(k) not in (None, "", "NA")] for k in keys}
+    return {k: v for k, v in history.items() if v}
+
+
+def best_so_far(path, monitor):
+    """The best `monitor` value already in metrics.csv (so a resumed run keeps the best checkpoint)."""
+    values = read_metrics(path).get(monitor)
+    return max(values) if values else None

@@ -60,7 +60,7 @@ def image_dataset(split, image_shape):
 
 
 def make_dataset(split, image_shape, num_classes, batch_size, *, training=False, augment=None,
-                 seed=0, cache=True, shuffle_buffer=10000, one_hot=True, repeat=False):
+                 seed=0, cache=True, shuffle_buffer=10000, one_hot=True, repeat=False, skip_batches=0):
     """Builds the tf.data pipeline for one split.
 
     Args:
@@ -76,6 +76,8 @@ def make_dataset(split, image_shape, num_classes, batch_size, *, training=False,
         shuffle_buffer: shuffle buffer size.
         one_hot: one-hot labels (needed by MixUp/CutMix and label smoothing).
         repeat: repeat forever (for step-based training).
+        skip_batches: batches to skip first (resuming); skipped before
+            augmentation, so they cost little.
 
     Returns:
         A `tf.data.Dataset` of (images, labels) batches.
@@ -88,6 +90,8 @@ def make_dataset(split, image_shape, num_classes, batch_size, *, training=False,
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=False)
+    if skip_batches:
+        ds = ds.skip(skip_batches)
     if one_hot:
         ds = ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=AUTOTUNE)
     if training and augment is not None:

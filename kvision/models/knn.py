@@ -32,6 +32,8 @@ class KNNClassifier(keras.Model):
             `remember` and carried in the config so a saved model reloads.
     """
 
+    resumable = False  # fit is one pass that stores the training set
+
     def __init__(self, image_shape, num_classes, k=5, metric="cosine", feature_model=None,
                  memory_size=0, feature_dim=0, **kwargs):
         super().__init__(**kwargs)

@@ -147,6 +147,14 @@ class TrainConfig:
 
 
 @dataclasses.dataclass
+class RuntimeConfig:
+    """How a run survives being killed."""
+
+    checkpoint_every_steps: Optional[int] = setting(None, min=1, doc="save the training state every "
+                                                    "N steps as well as at each epoch end")
+
+
+@dataclasses.dataclass
 class EvalConfig:
     """What to report after training."""
 
@@ -167,3 +175,4 @@ class Recipe:
     model: ModelConfig = setting(default_factory=ModelConfig, doc="model")
     train: TrainConfig = setting(default_factory=TrainConfig, doc="training")
     eval: EvalConfig = setting(default_factory=EvalConfig, doc="evaluation")
+    runtime: RuntimeConfig = setting(default_factory=RuntimeConfig, doc="checkpointing")

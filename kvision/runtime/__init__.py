@@ -1,0 +1,1 @@
+"""Run-time machinery: crash-safe training state."""

@@ -1,0 +1,101 @@
+"""Crash-safe training: a run killed with SIGKILL mid-epoch resumes where it stopped."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import tiny_recipe
+
+EPOCHS, STEPS = 3, 150
+
+
+@pytest.fixture
+def recipe_file(write_recipe):
+    recipe = tiny_recipe(augment=[])
+    recipe["train"].update(epochs=EPOCHS, steps_per_epoch=STEPS)
+    recipe["runtime"] = {"checkpoint_every_steps": 7}
+    return write_recipe(recipe)
+
+
+def kvision(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "kvision.cli", *map(str, args)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+                          **kwargs)
+
+
+def kill_mid_epoch(recipe_file, run_dir):
+    """Starts a run and SIGKILLs it once a checkpoint inside the second epoch exists."""
+    state = run_dir / "checkpoints" / "state" / "state.json"
+    process = subprocess.Popen([sys.executable, "-m", "kvision.cli", "run", recipe_file, "--output",
+                                str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    deadline = time.time() + 300
+    step = 0
+    while time.time() < deadline and process.poll() is None:
+        try:
+            step = json.loads(state.read_text())["step"]
+        except (OSError, ValueError, KeyError):
+            step = 0
+        if STEPS < step < 2 * STEPS and step % STEPS:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return step
+        time.sleep(0.02)
+    process.kill()
+    pytest.fail(f"could not catch the run mid-epoch (last step seen {step})")
+
+
+def test_killed_run_resumes_with_the_same_total_steps(recipe_file, tmp_path):
+    reference = kvision("run", recipe_file, "--output", tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    expected = json.loads((tmp_path / "reference" / "summary.json").read_text())
+
+    run_dir = tmp_path / "killed"
+    killed_at = kill_mid_epoch(recipe_file, run_dir)
+    assert not (run_dir / "summary.json").exists()
+    resumed = kvision("run", recipe_file, "--output", run_dir)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming from step" in resumed.stderr
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["total_steps"] == EPOCHS * STEPS == expected["total_steps"]
+    assert len(summary["history"]["loss"]) == EPOCHS  # one metrics row per epoch, none lost or doubled
+    assert abs(summary["test_accuracy"] - expected["test_accuracy"]) < 0.03, (killed_at, summary)
+    assert (run_dir / "model.keras").is_file()
+
+    again = kvision("run", recipe_file, "--output", run_dir)
+    assert again.returncode == 0 and "already finished" in again.stderr
+
+    other = kvision("run", recipe_file, "--output", run_dir, "--set", "train.epochs=2")
+    assert other.returncode == 1 and "holds a run of a different recipe" in other.stderr
+
+    restarted = kvision("run", recipe_file, "--output", run_dir, "--restart", "--set", "train.epochs=1")
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    assert json.loads((run_dir / "summary.json").read_text())["total_steps"] == STEPS
+
+
+def test_training_state_survives_a_kill_while_writing(tmp_path):
+    """The previous checkpoint stays loadable when a new one is half written."""
+    import keras
+
+    from kvision.models import build_model
+    from kvision.runtime.checkpoint import TrainingState
+
+    model = build_model("mlp", (4, 4, 1), 2, hidden_sizes=[3])
+    model.compile(optimizer="adam", loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    state = TrainingState(str(tmp_path))
+    state.save(model, 5)
+    saved = [w.numpy().copy() for w in model.weights]
+    (tmp_path / ".tmp-123-state-9.npz").write_bytes(b"half a file")  # a writer killed mid-write
+    for w in model.weights:
+        w.assign(w.numpy() + 1.0)
+    fresh = build_model("mlp", (4, 4, 1), 2, hidden_sizes=[3])
+    fresh.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+    assert state.restore(fresh)["step"] == 5
+    for a, b in zip(fresh.weights, saved):
+        assert (a.numpy() == b).all()
