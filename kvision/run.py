@@ -31,6 +31,7 @@ from kvision.registry import LEARNERS
 from kvision.report.evaluation import classification_report, predict_classes
 from kvision.report.plots import plot_confusion, plot_curves
 from kvision.runtime.checkpoint import StepCheckpoint, TrainingState
+from kvision.runtime.nan_guard import StopOnNaN
 from kvision.training import build_optimizer, build_schedule
 from kvision.training.callbacks import Throughput
 
@@ -119,6 +120,16 @@ def run_recipe(recipe, output=None, restart=False):
                 return json.load(f)
     dump_recipe(recipe, recipe_path)
     keras.utils.set_random_seed(recipe.seed)
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(recipe.runtime.mixed_precision)
+    try:
+        return _run(recipe, run_dir, state, summary_path, started)
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+
+def _run(recipe, run_dir, state, summary_path, started):
+    """The body of `run_recipe`, under the recipe's dtype policy."""
 
     data = prepare_data(recipe.data, recipe.seed)
     train_stream, val_ds, eval_ds, eval_split = datasets_for(recipe, data)
@@ -144,8 +155,9 @@ def run_recipe(recipe, output=None, restart=False):
     log.info("training %s (%s parameters) for %d epochs of %d steps", recipe.model.name,
              f"{model.count_params():,}", cfg.epochs, steps_per_epoch)
     if getattr(learner, "resumable", True):
-        callbacks.append(StepCheckpoint(state, recipe.runtime.checkpoint_every_steps))
-        train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch)
+        guard = StopOnNaN()
+        callbacks += [guard, StepCheckpoint(state, recipe.runtime.checkpoint_every_steps, guard)]
+        train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch, guard)
     else:
         learner.fit(train_stream(repeat=False), epochs=cfg.epochs, validation_data=val_ds,
                     callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
@@ -183,7 +195,7 @@ def run_recipe(recipe, output=None, restart=False):
     return summary
 
 
-def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch):
+def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch, guard):
     """Runs `fit` from wherever the saved state says, to epochs x steps_per_epoch steps.
 
     A run killed mid-epoch resumes at the same batch of the same epoch: the
@@ -202,9 +214,16 @@ def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_
         learner.fit(train_stream(step), initial_epoch=epoch, epochs=epoch + 1,
                     steps_per_epoch=steps_per_epoch - done_in_epoch, **common)
         epoch += 1
-    if epoch < cfg.epochs:
+    if epoch < cfg.epochs and not guard.broken:
         learner.fit(train_stream(epoch * steps_per_epoch), initial_epoch=epoch, epochs=cfg.epochs,
                     steps_per_epoch=steps_per_epoch, **common)
+    if guard.broken:
+        meta = state.meta()
+        last = (f"the last good checkpoint is step {meta['step']} in {state.folder}" if meta
+                else "no checkpoint was saved before it")
+        raise KvisionError(f"the loss became NaN at step {guard.bad_step}; training stopped and {last}. "
+                           "Lower train.optimizer.learning_rate or set train.optimizer.clipnorm, then "
+                           "re-run with --restart (or as is, to resume from that checkpoint).")
     state.save(learner, total, finished=True)
 
 

@@ -99,3 +99,60 @@ def test_training_state_survives_a_kill_while_writing(tmp_path):
     assert state.restore(fresh)["step"] == 5
     for a, b in zip(fresh.weights, saved):
         assert (a.numpy() == b).all()
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_a_good_checkpoint(write_recipe, tmp_path):
+    import numpy as np
+
+    from click.testing import CliRunner
+
+    from kvision.cli import main
+
+    recipe = tiny_recipe(augment=[])
+    recipe["train"].update(epochs=2, steps_per_epoch=20,
+                           optimizer={"name": "sgd", "learning_rate": 1e12, "momentum": 0.0})
+    recipe["runtime"] = {"checkpoint_every_steps": 1}
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", write_recipe(recipe), "--output", str(run_dir)])
+    assert result.exit_code == 1, result.output
+    assert "the loss became NaN at step" in result.output
+    meta = json.loads((run_dir / "checkpoints" / "state" / "state.json").read_text())
+    assert f"the last good checkpoint is step {meta['step']}" in result.output
+    with np.load(run_dir / "checkpoints" / "state" / meta["weights"]) as saved:
+        assert all(np.isfinite(saved[k]).all() for k in saved.files)
+    assert not (run_dir / "summary.json").exists()
+
+
+def test_ema_weights_are_the_final_weights():
+    import keras
+    import numpy as np
+
+    from kvision.models import build_model
+    from kvision.recipes.schema import OptimizerConfig
+    from kvision.training import build_optimizer
+
+    model = build_model("mlp", (4, 4, 1), 2, hidden_sizes=[8])
+    optimizer = build_optimizer(OptimizerConfig(name="sgd", ema=True, ema_momentum=0.9), 0.1)
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(from_logits=True))
+    x = np.random.default_rng(0).uniform(0, 255, (64, 4, 4, 1)).astype("float32")
+    y = keras.utils.to_categorical(np.arange(64) % 2, 2)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    averages = optimizer._model_variables_moving_average
+    for variable, average in zip(model.trainable_variables, averages):
+        np.testing.assert_allclose(variable.numpy(), average.numpy())
+
+
+def test_mixed_precision_run_keeps_float32_logits(write_recipe, tmp_path):
+    import keras
+    from click.testing import CliRunner
+
+    from kvision.cli import main
+
+    recipe = tiny_recipe()
+    recipe["runtime"] = {"mixed_precision": "mixed_bfloat16"}
+    result = CliRunner().invoke(main, ["run", write_recipe(recipe), "--output", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.output
+    assert keras.config.dtype_policy().name == "float32"  # restored after the run
+    model = keras.saving.load_model(tmp_path / "run" / "model.keras")
+    assert model.get_layer("backbone").get_layer("c1").compute_dtype == "bfloat16"
+    assert model.output.dtype == "float32"

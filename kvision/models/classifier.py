@@ -20,7 +20,8 @@ HEAD = "head"
 def classification_head(num_classes, dropout=0.0, name=HEAD):
     """Dropout (optional) then a Dense layer giving `num_classes` logits."""
     layers = [keras.layers.Dropout(dropout, name="head_dropout")] if dropout else []
-    layers.append(keras.layers.Dense(num_classes, name="logits"))
+    # float32 even under a mixed-precision policy: softmax and losses need the range.
+    layers.append(keras.layers.Dense(num_classes, dtype="float32", name="logits"))
     return keras.Sequential(layers, name=name)
 
 

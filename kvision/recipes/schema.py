@@ -117,6 +117,10 @@ class OptimizerConfig:
     nesterov: bool = setting(False, doc="Nesterov momentum (sgd)")
     clipnorm: Optional[float] = setting(None, min=0.0, min_exclusive=True,
                                         doc="clip each gradient to this norm")
+    ema: bool = setting(False, doc="keep an exponential moving average of the weights; the "
+                        "final model (evaluation, export) uses it")
+    ema_momentum: float = setting(0.99, min=0.0, max=1.0, max_exclusive=True,
+                                  doc="momentum of the weight average")
 
 
 @dataclasses.dataclass
@@ -148,10 +152,12 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class RuntimeConfig:
-    """How a run survives being killed."""
+    """How a run executes: checkpointing and numeric precision."""
 
     checkpoint_every_steps: Optional[int] = setting(None, min=1, doc="save the training state every "
                                                     "N steps as well as at each epoch end")
+    mixed_precision: str = setting("float32", choices=("float32", "mixed_float16", "mixed_bfloat16"),
+                                   doc="Keras dtype policy; logits stay float32")
 
 
 @dataclasses.dataclass

@@ -86,19 +86,25 @@ class StepCheckpoint(keras.callbacks.Callback):
     Args:
         state: a `TrainingState`.
         every_steps: steps between saves (None: epoch ends only).
+        guard: a `StopOnNaN`; nothing is saved once it reports broken weights.
     """
 
-    def __init__(self, state, every_steps=None):
+    def __init__(self, state, every_steps=None, guard=None):
         super().__init__()
         self.state = state
         self.every_steps = every_steps
+        self.guard = guard
+
+    def _healthy(self):
+        return self.guard is None or not self.guard.broken
 
     def _step(self):
         return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every_steps and self._step() % self.every_steps == 0:
+        if self.every_steps and self._step() % self.every_steps == 0 and self._healthy():
             self.state.save(self.model, self._step())
 
     def on_epoch_end(self, epoch, logs=None):
-        self.state.save(self.model, self._step())
+        if self._healthy():
+            self.state.save(self.model, self._step())

@@ -6,7 +6,7 @@ from kvision.registry import OPTIMIZERS
 
 
 def _common(config):
-    kwargs = {}
+    kwargs = {"use_ema": config.ema, "ema_momentum": config.ema_momentum}
     if config.clipnorm:
         kwargs["clipnorm"] = config.clipnorm
     return kwargs
