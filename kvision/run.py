@@ -13,10 +13,13 @@ Outputs, all in the run folder:
     confusion.png        the test confusion matrix
 """
 
+import copy
 import json
 import logging
 import math
 import os
+import shutil
+import tempfile
 import time
 
 import keras
@@ -32,6 +35,7 @@ from kvision.report.evaluation import classification_report, predict_classes
 from kvision.report.plots import plot_confusion, plot_curves
 from kvision.runtime.checkpoint import StepCheckpoint, TrainingState
 from kvision.runtime.nan_guard import StopOnNaN
+from kvision.runtime.strategy import make_placement
 from kvision.training import build_optimizer, build_schedule
 from kvision.training.callbacks import Throughput
 
@@ -102,9 +106,19 @@ def run_recipe(recipe, output=None, restart=False):
         The summary dict (also written to summary.json).
     """
     started = time.time()
+    placement = make_placement(recipe.runtime.strategy)  # first: multi-worker needs it before any op
+    recipe = scaled_for_replicas(recipe, placement.replicas)
     run_dir = run_dir_for(recipe, output)
+    chief_state = TrainingState(os.path.join(run_dir, "checkpoints", "state"))
+    if not placement.is_chief:  # a worker writes nothing into the run folder
+        scratch = tempfile.mkdtemp(prefix=f"kvision-worker{placement.worker}-")
+        try:
+            state = TrainingState(os.path.join(scratch, "state"), read_from=chief_state.folder)
+            return _run_with_policy(recipe, scratch, state, placement, started)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     prepare_run_dir(run_dir)
-    state = TrainingState(os.path.join(run_dir, "checkpoints", "state"))
+    state = chief_state
     summary_path = os.path.join(run_dir, "summary.json")
     recipe_path = os.path.join(run_dir, "recipe.yaml")
     if restart:
@@ -119,27 +133,46 @@ def run_recipe(recipe, output=None, restart=False):
             with open(summary_path) as f:
                 return json.load(f)
     dump_recipe(recipe, recipe_path)
+    return _run_with_policy(recipe, run_dir, state, placement, started)
+
+
+def scaled_for_replicas(recipe, replicas):
+    """With runtime.lr_scaling linear: batch_size per replica, learning rate x replicas."""
+    if recipe.runtime.lr_scaling != "linear" or replicas == 1:
+        return recipe
+    recipe = copy.deepcopy(recipe)
+    recipe.data.batch_size *= replicas
+    recipe.train.optimizer.learning_rate *= replicas
+    return recipe
+
+
+def _run_with_policy(recipe, run_dir, state, placement, started):
     keras.utils.set_random_seed(recipe.seed)
     policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(recipe.runtime.mixed_precision)
     try:
-        return _run(recipe, run_dir, state, summary_path, started)
+        return _run(recipe, run_dir, state, placement, started)
     finally:
         keras.config.set_dtype_policy(policy)
 
 
-def _run(recipe, run_dir, state, summary_path, started):
-    """The body of `run_recipe`, under the recipe's dtype policy."""
-
+def _run(recipe, run_dir, state, placement, started):
+    """The body of `run_recipe`, under the recipe's dtype policy and strategy."""
+    summary_path = os.path.join(run_dir, "summary.json")
     data = prepare_data(recipe.data, recipe.seed)
     train_stream, val_ds, eval_ds, eval_split = datasets_for(recipe, data)
-    model = build_model(recipe.model.name, data.image_shape, data.num_classes, **recipe.model.options)
-
     cfg = recipe.train
     steps_per_epoch = cfg.steps_per_epoch or math.ceil(len(data.train) / recipe.data.batch_size)
-    learning_rate = build_schedule(cfg.schedule, cfg.optimizer.learning_rate, steps_per_epoch, cfg.epochs)
-    optimizer = build_optimizer(cfg.optimizer, learning_rate)
-    learner = LEARNERS.get(cfg.learner)(model, optimizer, cfg)
+    with placement.scope():  # model, optimizer and metrics live in the strategy
+        model = build_model(recipe.model.name, data.image_shape, data.num_classes,
+                            **recipe.model.options)
+        learning_rate = build_schedule(cfg.schedule, cfg.optimizer.learning_rate, steps_per_epoch,
+                                       cfg.epochs)
+        optimizer = build_optimizer(cfg.optimizer, learning_rate)
+        learner = LEARNERS.get(cfg.learner)(model, optimizer, cfg)
+        if learner.optimizer is not None and not learner.optimizer.built:
+            learner.optimizer.build(learner.trainable_variables)
+    placement.prepare(learner)
 
     monitor = "val_accuracy" if val_ds is not None else "accuracy"
     metrics_path = os.path.join(run_dir, "metrics.csv")
@@ -157,7 +190,8 @@ def _run(recipe, run_dir, state, summary_path, started):
     if getattr(learner, "resumable", True):
         guard = StopOnNaN()
         callbacks += [guard, StepCheckpoint(state, recipe.runtime.checkpoint_every_steps, guard)]
-        train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch, guard)
+        with placement.scope():
+            train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch, guard)
     else:
         learner.fit(train_stream(repeat=False), epochs=cfg.epochs, validation_data=val_ds,
                     callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
@@ -182,7 +216,9 @@ def _run(recipe, run_dir, state, summary_path, started):
         "wall_seconds": round(time.time() - started, 1),
         "backend": keras.backend.backend(),
         "device": device_description(),
-        "strategy": "default",
+        "strategy": placement.name,
+        "worker": placement.worker,
+        "weights_checksum": weights_checksum(model),
         "class_names": list(data.class_names),
         "data": {"origin": data.origin, "train": len(data.train), "validation": len(data.validation),
                  "test": len(data.test), "unlabeled": len(data.unlabeled),
@@ -191,8 +227,21 @@ def _run(recipe, run_dir, state, summary_path, started):
         "evaluation": {"split": recipe.eval.split, **report},
     }
     atomic_write_text(summary_path, json.dumps(summary, indent=2))
-    log.info("%s accuracy %.4f; outputs in %s", recipe.eval.split, report["accuracy"], run_dir)
+    if placement.is_chief:
+        log.info("%s accuracy %.4f; outputs in %s", recipe.eval.split, report["accuracy"], run_dir)
+    else:
+        log.info("worker %d finished; weights checksum %s", placement.worker, summary["weights_checksum"])
     return summary
+
+
+def weights_checksum(model):
+    """A short hash of the model's weights (workers of one run must agree on it)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(keras.ops.convert_to_numpy(weight).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch, guard):
@@ -202,8 +251,6 @@ def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_
     first `fit` finishes that epoch, a second one runs the rest.
     """
     total = cfg.epochs * steps_per_epoch
-    if learner.optimizer is not None and not learner.optimizer.built:
-        learner.optimizer.build(learner.trainable_variables)
     meta = state.restore(learner)
     step = meta["step"] if meta else 0
     if step:

@@ -98,5 +98,7 @@ def make_dataset(split, image_shape, num_classes, batch_size, *, training=False,
         ds = ds.map(augment, num_parallel_calls=AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
+    # Multi-worker runs shard by element (the data is in memory, not in files).
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     ds = ds.with_options(options)
     return ds.prefetch(AUTOTUNE)

@@ -152,10 +152,14 @@ class TrainConfig:
 
 @dataclasses.dataclass
 class RuntimeConfig:
-    """How a run executes: checkpointing and numeric precision."""
+    """How a run executes: devices, checkpointing and numeric precision."""
 
     checkpoint_every_steps: Optional[int] = setting(None, min=1, doc="save the training state every "
                                                     "N steps as well as at each epoch end")
+    strategy: str = setting("auto", choices=("auto", "one_device", "mirrored", "multi_worker_mirrored",
+                                             "tpu"), doc="where to run (kvision/runtime/strategy.py)")
+    lr_scaling: str = setting("none", choices=("none", "linear"), doc="linear: batch_size is per "
+                              "replica and the learning rate is multiplied by the replicas")
     mixed_precision: str = setting("float32", choices=("float32", "mixed_float16", "mixed_bfloat16"),
                                    doc="Keras dtype policy; logits stay float32")
 

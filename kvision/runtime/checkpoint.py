@@ -21,18 +21,22 @@ class TrainingState:
     """Saves and restores a model's training state in `folder`.
 
     Args:
-        folder: where the state files live.
+        folder: where the state files are written (and read).
+        read_from: read from this folder instead (a multi-worker run's
+            workers resume from the chief's state but write elsewhere).
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, read_from=None):
         self.folder = folder
         self.meta_path = os.path.join(folder, "state.json")
+        self.read_folder = read_from or folder
 
     def meta(self):
         """The saved metadata ({"step", "finished", "weights"}), or None."""
-        if not os.path.isfile(self.meta_path):
+        path = os.path.join(self.read_folder, "state.json")
+        if not os.path.isfile(path):
             return None
-        with open(self.meta_path) as f:
+        with open(path) as f:
             return json.load(f)
 
     @staticmethod
@@ -64,7 +68,7 @@ class TrainingState:
             return None
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
-        with np.load(os.path.join(self.folder, meta["weights"])) as arrays:
+        with np.load(os.path.join(self.read_folder, meta["weights"])) as arrays:
             values = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
         variables = self._variables(model)
         if len(values) != len(variables):
