@@ -226,6 +226,12 @@ def _run(recipe, run_dir, state, placement, started):
         "history": history,
         "evaluation": {"split": recipe.eval.split, **report},
     }
+    if placement.is_chief and recipe.export.formats:
+        from kvision.export import export_model
+
+        names = {"saved_model": "saved_model", "keras": "model.keras", "onnx": "model.onnx"}
+        summary["exports"] = [export_model(model, os.path.join(run_dir, "export", names[fmt]),
+                                           data.class_names, fmt) for fmt in recipe.export.formats]
     atomic_write_text(summary_path, json.dumps(summary, indent=2))
     if placement.is_chief:
         log.info("%s accuracy %.4f; outputs in %s", recipe.eval.split, report["accuracy"], run_dir)

@@ -141,3 +141,26 @@ def test_lambda_layer_refused_in_safe_mode(tmp_path):
     result = cli("export", tmp_path / "lambda.keras", "--format", "keras", "--out", tmp_path / "o.keras")
     assert result.exit_code == 1
     assert "Lambda layer" in result.output and "safe_mode=False" in result.output
+
+
+def test_recipe_export_section(write_recipe, tmp_path):
+    from conftest import tiny_recipe
+
+    recipe = tiny_recipe()
+    recipe["export"] = {"formats": ["saved_model", "keras"]}
+    result = cli("run", write_recipe(recipe), "--output", tmp_path / "run")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run" / "export" / "saved_model" / "saved_model.pb").is_file()
+    assert (tmp_path / "run" / "export" / "model.keras").is_file()
+
+
+def test_recipe_export_unknown_format(write_recipe):
+    from conftest import tiny_recipe
+
+    from kvision.errors import RecipeError
+    from kvision.recipes import load_recipe
+
+    recipe = tiny_recipe()
+    recipe["export"] = {"formats": ["tflite"]}
+    with pytest.raises(RecipeError, match=r"export.formats.0: unknown export format. Received: 'tflite'"):
+        load_recipe(write_recipe(recipe))

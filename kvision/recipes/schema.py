@@ -165,6 +165,19 @@ class RuntimeConfig:
 
 
 @dataclasses.dataclass
+class ExportConfig:
+    """Exports written into the run folder's export/ at the end of training."""
+
+    formats: list[str] = setting(default_factory=list, doc="any of saved_model, keras, onnx")
+
+    def __post_init__(self):
+        for i, fmt in enumerate(self.formats):
+            if fmt not in ("saved_model", "keras", "onnx"):
+                raise RecipeError("unknown export format", f"export.formats.{i}", fmt,
+                                  "saved_model, keras, onnx")
+
+
+@dataclasses.dataclass
 class EvalConfig:
     """What to report after training."""
 
@@ -185,4 +198,6 @@ class Recipe:
     model: ModelConfig = setting(default_factory=ModelConfig, doc="model")
     train: TrainConfig = setting(default_factory=TrainConfig, doc="training")
     eval: EvalConfig = setting(default_factory=EvalConfig, doc="evaluation")
-    runtime: RuntimeConfig = setting(default_factory=RuntimeConfig, doc="checkpointing")
+    runtime: RuntimeConfig = setting(default_factory=RuntimeConfig, doc="devices, checkpointing, "
+                                     "precision")
+    export: ExportConfig = setting(default_factory=ExportConfig, doc="exports for serving")

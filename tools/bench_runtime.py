@@ -1,0 +1,78 @@
+"""Benchmark: strategy and precision overheads of the same run, in one process.
+
+Steps per second of recipes/quickstart.yaml (LeNet-5) and of a VGG-11 (width
+0.5, BatchNorm) with the default strategy, one_device, and mirrored over two
+logical CPU devices (on 2 cores there is nothing to gain: the point is the
+overhead, target >= 0.9 of one device); and with float32, mixed_bfloat16
+and mixed_float16 policies. Throughput is the median epoch after the first.
+
+    python tools/bench_runtime.py [--steps 100] [--epochs 3] [--repeats 2]
+"""
+
+import argparse
+import os
+import tempfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import tensorflow as tf  # noqa: E402
+
+CPU = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(CPU, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from kvision.recipes import load_recipe  # noqa: E402
+from kvision.run import run_recipe  # noqa: E402
+
+RECIPE = os.path.join(os.path.dirname(__file__), "..", "recipes", "quickstart.yaml")
+MODELS = {"lenet5": [], "vgg11": ["model={name: vgg11, batch_norm: true, width: 0.5, head: gap, "
+                                  "min_feature_size: 3}"]}
+
+
+def steps_per_second(model_overrides, steps, epochs, strategy="auto", precision="float32"):
+    overrides = [f"train.epochs={epochs}", f"train.steps_per_epoch={steps}", "train.verbose=0",
+                 f"runtime.strategy={strategy}", f"runtime.mixed_precision={precision}", *model_overrides]
+    with tempfile.TemporaryDirectory() as out:
+        summary = run_recipe(load_recipe(RECIPE, overrides), output=out)
+    keras.backend.clear_session()
+    return summary["images_per_second"] / 128.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--model", choices=list(MODELS), default=None,
+                        help="measure one model (each model runs in its own process: TensorFlow keeps "
+                             "collective-op state across MirroredStrategy instances in one process)")
+    args = parser.parse_args()
+    if args.model is None:
+        import subprocess
+        import sys
+
+        print("| model | configuration | steps/s | ratio to one_device / float32 |\n|---|---|---|---|",
+              flush=True)
+        for model in MODELS:
+            subprocess.run([sys.executable, __file__, "--model", model, "--steps", str(args.steps),
+                            "--epochs", str(args.epochs), "--repeats", str(args.repeats)], check=True)
+        return
+    configs = [("default", "auto", "float32"), ("one_device", "one_device", "float32"),
+               ("mirrored x2 logical CPUs", "mirrored", "float32"),
+               ("mixed_bfloat16", "auto", "mixed_bfloat16"), ("mixed_float16", "auto", "mixed_float16")]
+    for model, model_overrides in [(args.model, MODELS[args.model])]:
+        rates = {label: [] for label, _, _ in configs}
+        for _ in range(args.repeats):
+            for label, strategy, precision in configs:
+                rates[label].append(steps_per_second(model_overrides, args.steps, args.epochs, strategy,
+                                                     precision))
+        median = {k: float(np.median(v)) for k, v in rates.items()}
+        for label, _, precision in configs:
+            base = median["one_device"] if label.startswith(("mirrored", "one_device")) else median["default"]
+            print(f"| {model} | {label} | {median[label]:.1f} | {median[label] / base:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
