@@ -5,7 +5,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from kvision.data.pipeline import _decode_file, _fit_image, make_dataset
+from kvision.data.pipeline import decode_file, fit_image, make_dataset
 from kvision.data.prepare import load_source
 from kvision.data.sources.image_folder import EXTENSIONS
 from kvision.errors import KvisionError
@@ -64,7 +64,7 @@ def predict_files(model, class_names, paths, top_k=3):
     results = []
     for path in image_files(paths):
         try:
-            image = _fit_image(_decode_file(tf.constant(path), shape[-1]), shape)
+            image = fit_image(decode_file(tf.constant(path), shape[-1]), shape)
         except tf.errors.InvalidArgumentError:
             raise KvisionError(f"cannot decode image {path}") from None
         probabilities = tf.nn.softmax(model(image[None], training=False)[0]).numpy() \

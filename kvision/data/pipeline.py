@@ -11,13 +11,14 @@ import tensorflow as tf
 AUTOTUNE = tf.data.AUTOTUNE
 
 
-def _decode_file(path, channels):
+def decode_file(path, channels):
+    """Reads and decodes one JPEG/PNG/GIF/BMP file to a uint8 image with `channels` channels."""
     data = tf.io.read_file(path)
     image = tf.io.decode_image(data, channels=channels, expand_animations=False)
     return image
 
 
-def _fit_image(image, image_shape):
+def fit_image(image, image_shape):
     """Resizes and converts one uint8/float image to image_shape, float32 in [0, 255]."""
     height, width, channels = image_shape
     have = image.shape[-1]
@@ -41,7 +42,7 @@ def image_dataset(split, image_shape):
     image_shape = tuple(image_shape)
     if split.kind == "files":
         ds = tf.data.Dataset.from_tensor_slices((split.images.astype(str), split.labels))
-        ds = ds.map(lambda p, y: (_fit_image(_decode_file(p, image_shape[-1]), image_shape), y),
+        ds = ds.map(lambda p, y: (fit_image(decode_file(p, image_shape[-1]), image_shape), y),
                     num_parallel_calls=AUTOTUNE)
     elif split.kind == "ragged":
         channels = split.images[0].shape[-1]
@@ -49,11 +50,11 @@ def image_dataset(split, image_shape):
             lambda: zip(split.images, split.labels),
             output_signature=(tf.TensorSpec((None, None, channels), tf.uint8),
                               tf.TensorSpec((), tf.int64)))
-        ds = ds.map(lambda x, y: (_fit_image(x, image_shape), y), num_parallel_calls=AUTOTUNE)
+        ds = ds.map(lambda x, y: (fit_image(x, image_shape), y), num_parallel_calls=AUTOTUNE)
     else:
         ds = tf.data.Dataset.from_tensor_slices((split.images, split.labels))
         if tuple(split.images.shape[1:]) != image_shape:
-            ds = ds.map(lambda x, y: (_fit_image(x, image_shape), y), num_parallel_calls=AUTOTUNE)
+            ds = ds.map(lambda x, y: (fit_image(x, image_shape), y), num_parallel_calls=AUTOTUNE)
         else:
             ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
     return ds
