@@ -81,8 +81,10 @@ def check(recipe, overrides):
     from kvision.recipes import load_recipe
 
     resolved = load_recipe(recipe, overrides)
-    click.echo(f"{recipe}: ok (model {resolved.model.name}, learner {resolved.train.learner}, "
-               f"{resolved.train.epochs} epochs, data {resolved.data.source})")
+    for stage in getattr(resolved, "stage_recipes", None) or [resolved]:
+        where = f" stage {stage.name}:" if resolved.stages else ""
+        click.echo(f"{recipe}:{where} ok (model {stage.model.name}, learner {stage.train.learner}, "
+                   f"{stage.train.epochs} epochs, data {stage.data.source})")
 
 
 @main.command()

@@ -37,7 +37,7 @@ from kvision.runtime.checkpoint import StepCheckpoint, TrainingState
 from kvision.runtime.nan_guard import StopOnNaN
 from kvision.runtime.strategy import make_placement
 from kvision.training import build_optimizer, build_schedule
-from kvision.training.callbacks import Throughput
+from kvision.training.callbacks import ArtefactCheckpoint, Throughput
 
 log = logging.getLogger("kvision")
 
@@ -105,6 +105,8 @@ def run_recipe(recipe, output=None, restart=False):
     Returns:
         The summary dict (also written to summary.json).
     """
+    if recipe.stages:
+        return run_stages(recipe, output, restart)
     started = time.time()
     placement = make_placement(recipe.runtime.strategy)  # first: multi-worker needs it before any op
     recipe = scaled_for_replicas(recipe, placement.replicas)
@@ -121,19 +123,76 @@ def run_recipe(recipe, output=None, restart=False):
     state = chief_state
     summary_path = os.path.join(run_dir, "summary.json")
     recipe_path = os.path.join(run_dir, "recipe.yaml")
+    status = run_status(recipe, run_dir)
     if restart:
         clear_run_dir(run_dir, state)
-    elif state.meta() is not None or os.path.isfile(summary_path):
-        if not same_recipe(recipe, recipe_path):
-            raise KvisionError(f"{run_dir} holds a run of a different recipe; pass --restart to "
-                               "replace it, or choose another --output")
-        if os.path.isfile(summary_path) and (state.meta() or {}).get("finished", True):
-            log.info("%s already finished (see summary.json); nothing to do. Pass --restart to train "
-                     "again.", run_dir)
-            with open(summary_path) as f:
-                return json.load(f)
+    elif status == "different":
+        raise KvisionError(f"{run_dir} holds a run of a different recipe; pass --restart to "
+                           "replace it, or choose another --output")
+    elif status == "finished":
+        log.info("%s already finished (see summary.json); nothing to do. Pass --restart to train "
+                 "again.", run_dir)
+        with open(summary_path) as f:
+            return json.load(f)
     dump_recipe(recipe, recipe_path)
     return _run_with_policy(recipe, run_dir, state, placement, started)
+
+
+def run_status(recipe, run_dir):
+    """What `run_dir` holds for `recipe`: "new", "finished", "interrupted" or "different"."""
+    state = TrainingState(os.path.join(run_dir, "checkpoints", "state"))
+    meta = state.meta()
+    summary_path = os.path.join(run_dir, "summary.json")
+    if meta is None and not os.path.isfile(summary_path):
+        return "new"
+    if not same_recipe(recipe, os.path.join(run_dir, "recipe.yaml")):
+        return "different"
+    if os.path.isfile(summary_path) and (meta or {}).get("finished", True):
+        return "finished"
+    return "interrupted"
+
+
+def run_stages(recipe, output=None, restart=False):
+    """Runs a recipe's stages in order, each in RUN_DIR/STAGE (see kvision/recipes/stages.py).
+
+    A finished stage whose settings and predecessors are unchanged is
+    skipped, an interrupted one resumes, and a changed one re-runs together
+    with every stage after it.
+
+    Returns:
+        The last stage's summary with a "stages" list (also written to
+        RUN_DIR/summary.json; the last stage's model is copied to
+        RUN_DIR/model.keras).
+    """
+    from kvision.io import atomic_write_bytes
+    from kvision.recipes.stages import build_stages, fingerprint, resolve
+    from kvision.recipes.typed import to_plain
+
+    run_dir = run_dir_for(recipe, output)
+    os.makedirs(run_dir, exist_ok=True)
+    stages = getattr(recipe, "stage_recipes", None) or build_stages(to_plain(recipe), recipe)
+    dump_recipe(recipe, os.path.join(run_dir, "recipe.yaml"))
+    folders, fingerprints, results = {}, {}, []
+    for number, stage in enumerate(stages, 1):
+        folder = os.path.join(run_dir, stage.name)
+        resolved = resolve(stage, folders, fingerprints)
+        status = "restarted" if restart else run_status(resolved, folder)
+        said = {"new": "starting", "finished": "finished before with the same settings; skipping",
+                "interrupted": "resuming", "restarted": "starting over (--restart)",
+                "different": "its settings or an earlier stage's changed; running it again"}[status]
+        log.info("stage %d/%d %s: %s", number, len(stages), stage.name, said)
+        summary = run_recipe(resolved, folder, restart=status in ("restarted", "different"))
+        folders[stage.name] = folder
+        fingerprints[stage.name] = fingerprint(resolved)
+        split = summary["evaluation"]["split"]
+        results.append({"stage": stage.name, "status": status, "learner": resolved.train.learner,
+                        "model": resolved.model.name, f"{split}_accuracy": summary[f"{split}_accuracy"],
+                        "wall_seconds": summary["wall_seconds"], "folder": folder})
+    final = dict(summary, name=recipe.name, stages=results, final_stage=stages[-1].name)
+    with open(os.path.join(folders[stages[-1].name], "model.keras"), "rb") as f:
+        atomic_write_bytes(os.path.join(run_dir, "model.keras"), f.read())
+    atomic_write_text(os.path.join(run_dir, "summary.json"), json.dumps(final, indent=2))
+    return final
 
 
 def scaled_for_replicas(recipe, replicas):
@@ -180,9 +239,9 @@ def _run(recipe, run_dir, state, placement, started):
     callbacks = [
         throughput,  # first, so its epoch time leaves out checkpoint writing
         keras.callbacks.CSVLogger(metrics_path, append=True),
-        keras.callbacks.ModelCheckpoint(os.path.join(run_dir, "checkpoints", "best.keras"),
-                                        monitor=monitor, mode="max", save_best_only=True,
-                                        initial_value_threshold=best_so_far(metrics_path, monitor)),
+        ArtefactCheckpoint(model, os.path.join(run_dir, "checkpoints", "best.keras"),
+                           monitor=monitor, mode="max", save_best_only=True,
+                           initial_value_threshold=best_so_far(metrics_path, monitor)),
         keras.callbacks.TensorBoard(os.path.join(run_dir, "logs")),
     ]
     log.info("training %s (%s parameters) for %d epochs of %d steps", recipe.model.name,
@@ -209,7 +268,7 @@ def _run(recipe, run_dir, state, placement, started):
         "parameters": int(model.count_params()),
         "epochs": cfg.epochs,
         "steps_per_epoch": steps_per_epoch,
-        "total_steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        "total_steps": int(keras.ops.convert_to_numpy(learner.optimizer.iterations))
         if getattr(learner, "resumable", True) else 0,
         "images_per_second": round(throughput.images_per_second, 1),
         "epoch_seconds": [round(s, 2) for s in throughput.epoch_seconds],
@@ -261,15 +320,20 @@ def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_
     step = meta["step"] if meta else 0
     if step:
         log.info("resuming from step %d of %d (%s)", step, total, state.folder)
-    epoch, done_in_epoch = divmod(step, steps_per_epoch)
+    # A learner may train in phases (lp_ft: linear probe, then fine-tuning); each fit stays in one.
+    boundaries = sorted(set(getattr(learner, "phase_starts", ())) | {cfg.epochs})
     common = dict(validation_data=val_ds, callbacks=callbacks, verbose=cfg.verbose, shuffle=False)
-    if done_in_epoch and epoch < cfg.epochs:
-        learner.fit(train_stream(step), initial_epoch=epoch, epochs=epoch + 1,
-                    steps_per_epoch=steps_per_epoch - done_in_epoch, **common)
-        epoch += 1
-    if epoch < cfg.epochs and not guard.broken:
-        learner.fit(train_stream(epoch * steps_per_epoch), initial_epoch=epoch, epochs=cfg.epochs,
+    while step < total and not guard.broken:
+        epoch, done_in_epoch = divmod(step, steps_per_epoch)
+        if done_in_epoch:  # killed mid-epoch: finish that epoch first
+            learner.fit(train_stream(step), initial_epoch=epoch, epochs=epoch + 1,
+                        steps_per_epoch=steps_per_epoch - done_in_epoch, **common)
+            step = (epoch + 1) * steps_per_epoch
+            continue
+        end = min(b for b in boundaries if b > epoch)
+        learner.fit(train_stream(step), initial_epoch=epoch, epochs=end,
                     steps_per_epoch=steps_per_epoch, **common)
+        step = end * steps_per_epoch
     if guard.broken:
         meta = state.meta()
         last = (f"the last good checkpoint is step {meta['step']} in {state.folder}" if meta

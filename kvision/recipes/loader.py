@@ -159,6 +159,10 @@ def recipe_from_mapping(data, default_name="run"):
     if "name" not in data:
         recipe.name = default_name
     checks.check_recipe(recipe)
+    if recipe.stages:
+        from kvision.recipes.stages import build_stages
+
+        recipe.stage_recipes = build_stages(data, recipe)
     return recipe
 
 

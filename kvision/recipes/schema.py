@@ -134,6 +134,23 @@ class ScheduleConfig:
 
 
 @dataclasses.dataclass
+class TransferConfig:
+    """Settings of the `transfer` learner (kvision/transfer/learner.py)."""
+
+    mode: str = setting("finetune", choices=("linear_probe", "finetune", "lp_ft"),
+                        doc="linear_probe (backbone frozen), finetune, or lp_ft (linear probe for "
+                        "probe_epochs, then fine-tune)")
+    backbone_lr_multiplier: float = setting(0.1, min=0.0, max=1.0, doc="the backbone's learning "
+                                            "rate as a fraction of the head's")
+    unfreeze: str = setting("all", choices=("all", "last_n_blocks"), doc="what of the backbone "
+                            "fine-tuning trains")
+    blocks: int = setting(1, min=1, doc="blocks trained by unfreeze: last_n_blocks")
+    probe_epochs: int = setting(1, min=1, doc="lp_ft: epochs of linear probing first")
+    freeze_batch_norm: bool = setting(True, doc="keep the backbone's BatchNorm layers frozen, in "
+                                      "inference mode")
+
+
+@dataclasses.dataclass
 class TrainConfig:
     """How to train."""
 
@@ -145,6 +162,8 @@ class TrainConfig:
     schedule: ScheduleConfig = setting(default_factory=ScheduleConfig, doc="learning-rate schedule")
     label_smoothing: float = setting(0.0, min=0.0, max=1.0, max_exclusive=True,
                                      doc="label smoothing of the cross-entropy")
+    transfer: TransferConfig = setting(default_factory=TransferConfig, doc="the transfer learner's "
+                                       "settings")
     jit_compile: bool = setting(False, doc="XLA-compile the train step (measured slower on "
                                 "small CNNs on CPU, hence off by default)")
     verbose: int = setting(1, choices=(0, 1, 2), doc="0 silent, 1 progress bar, 2 a line per epoch")
@@ -201,3 +220,7 @@ class Recipe:
     runtime: RuntimeConfig = setting(default_factory=RuntimeConfig, doc="devices, checkpointing, "
                                      "precision")
     export: ExportConfig = setting(default_factory=ExportConfig, doc="exports for serving")
+    stages: list[dict] = setting(default_factory=list, doc="stages run in order, each a partial "
+                                 "recipe merged over this one (kvision/recipes/stages.py)")
+    upstream: dict = setting(default_factory=dict, doc="set by kvision in a stage's recipe.yaml: "
+                             "fingerprints of the stages before it")
