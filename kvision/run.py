@@ -67,20 +67,31 @@ def prepare_run_dir(run_dir):
         raise KvisionError(f"cannot write to the output folder {run_dir}: {e.strerror}") from None
 
 
-def datasets_for(recipe, data):
+def datasets_for(recipe, data, train_split=None, extras=None, keep_clean=False):
     """The training stream (a function of batches to skip), validation and test pipelines.
 
     The training stream repeats forever, so that a resumed run can skip to
     the exact batch where the killed one stopped.
+
+    Args:
+        recipe: the `Recipe`.
+        data: the `DataBundle`.
+        train_split: what to train on (default data.train); labels of -1
+            mark unlabeled examples, which get a sample weight of 0.
+        extras, keep_clean: as in `make_dataset` (what a learner needs
+            beside the images).
     """
     cfg = recipe.data
     augment = build_augmenter(recipe.augment, data.image_shape, recipe.seed)
     common = dict(image_shape=data.image_shape, num_classes=data.num_classes, cache=cfg.cache)
+    train_split = data.train if train_split is None else train_split
+    mask_unlabeled = bool((train_split.labels < 0).any())
 
     def train(skip_batches=0, repeat=True):
-        return make_dataset(data.train, batch_size=cfg.batch_size, training=True, augment=augment,
+        return make_dataset(train_split, batch_size=cfg.batch_size, training=True, augment=augment,
                             seed=recipe.seed, shuffle_buffer=cfg.shuffle_buffer, repeat=repeat,
-                            skip_batches=skip_batches, **common)
+                            skip_batches=skip_batches, extras=extras, keep_clean=keep_clean,
+                            mask_unlabeled=mask_unlabeled, **common)
 
     validation = None
     if len(data.validation):
@@ -219,9 +230,10 @@ def _run(recipe, run_dir, state, placement, started):
     """The body of `run_recipe`, under the recipe's dtype policy and strategy."""
     summary_path = os.path.join(run_dir, "summary.json")
     data = prepare_data(recipe.data, recipe.seed)
-    train_stream, val_ds, eval_ds, eval_split = datasets_for(recipe, data)
     cfg = recipe.train
-    steps_per_epoch = cfg.steps_per_epoch or math.ceil(len(data.train) / recipe.data.batch_size)
+    choose_split = getattr(LEARNERS.get(cfg.learner), "training_split", None)
+    train_split = choose_split(data, cfg) if choose_split else data.train
+    steps_per_epoch = cfg.steps_per_epoch or math.ceil(len(train_split) / recipe.data.batch_size)
     with placement.scope():  # model, optimizer and metrics live in the strategy
         model = build_model(recipe.model.name, data.image_shape, data.num_classes,
                             **recipe.model.options)
@@ -232,6 +244,10 @@ def _run(recipe, run_dir, state, placement, started):
         if learner.optimizer is not None and not learner.optimizer.built:
             learner.optimizer.build(learner.trainable_variables)
     placement.prepare(learner)
+    needs = getattr(learner, "training_inputs", None)
+    extras, keep_clean = needs(train_split, data, run_dir) if needs else ({}, False)
+    train_stream, val_ds, eval_ds, eval_split = datasets_for(recipe, data, train_split, extras,
+                                                             keep_clean)
 
     monitor = "val_accuracy" if val_ds is not None else "accuracy"
     metrics_path = os.path.join(run_dir, "metrics.csv")
@@ -345,15 +361,18 @@ def train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_
 
 
 def same_recipe(recipe, path):
-    """True if `path` holds this recipe, resolved (compared as data)."""
+    """True if `path` holds this recipe, resolved (compared as data, display settings aside)."""
     import yaml
 
+    from kvision.recipes.stages import settings_that_matter
     from kvision.recipes.typed import to_plain
 
     if not os.path.isfile(path):
         return False
     with open(path) as f:
-        return yaml.safe_load(f) == yaml.safe_load(yaml.safe_dump(to_plain(recipe), sort_keys=False))
+        saved = yaml.safe_load(f)
+    current = yaml.safe_load(yaml.safe_dump(to_plain(recipe), sort_keys=False))
+    return settings_that_matter(saved) == settings_that_matter(current)
 
 
 def clear_run_dir(run_dir, state):

@@ -61,7 +61,8 @@ def image_dataset(split, image_shape):
 
 
 def make_dataset(split, image_shape, num_classes, batch_size, *, training=False, augment=None,
-                 seed=0, cache=True, shuffle_buffer=10000, one_hot=True, repeat=False, skip_batches=0):
+                 seed=0, cache=True, shuffle_buffer=10000, one_hot=True, repeat=False, skip_batches=0,
+                 extras=None, keep_clean=False, mask_unlabeled=False):
     """Builds the tf.data pipeline for one split.
 
     Args:
@@ -76,14 +77,26 @@ def make_dataset(split, image_shape, num_classes, batch_size, *, training=False,
         cache: keep decoded images in memory.
         shuffle_buffer: shuffle buffer size.
         one_hot: one-hot labels (needed by MixUp/CutMix and label smoothing).
+            A label of -1 (unlabeled) becomes an all-zero row.
         repeat: repeat forever (for step-based training).
         skip_batches: batches to skip first (resuming); skipped before
             augmentation, so they cost little.
+        extras: {name: array of len(split)} carried beside each image through
+            cache, shuffle and batching (e.g. cached teacher logits).
+        keep_clean: also give the un-augmented batch, as "clean".
+        mask_unlabeled: add sample weights, 1 for labeled and 0 for unlabeled
+            (label -1) examples.
 
     Returns:
-        A `tf.data.Dataset` of (images, labels) batches.
+        A `tf.data.Dataset` of (images, labels) batches; with extras or
+        keep_clean the images become {"images", names of extras, "clean"};
+        with mask_unlabeled a third element holds the weights.
     """
     ds = image_dataset(split, image_shape)
+    structured = bool(extras) or keep_clean
+    if extras:
+        ds = tf.data.Dataset.zip((ds, tf.data.Dataset.from_tensor_slices(dict(extras))))
+        ds = ds.map(lambda xy, extra: (xy[0], xy[1], extra))
     if cache:
         ds = ds.cache()
     if training:
@@ -93,10 +106,21 @@ def make_dataset(split, image_shape, num_classes, batch_size, *, training=False,
     ds = ds.batch(batch_size, drop_remainder=False)
     if skip_batches:
         ds = ds.skip(skip_batches)
-    if one_hot:
-        ds = ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=AUTOTUNE)
-    if training and augment is not None:
-        ds = ds.map(augment, num_parallel_calls=AUTOTUNE)
+
+    def finish(x, y, extra=None):
+        weight = tf.cast(y >= 0, tf.float32)
+        if one_hot:
+            y = tf.one_hot(y, num_classes)
+        clean = x
+        if training and augment is not None:
+            x, y = augment(x, y)
+        if structured:
+            x = {"images": x, **(extra or {})}
+            if keep_clean:
+                x["clean"] = clean
+        return (x, y, weight) if mask_unlabeled else (x, y)
+
+    ds = ds.map(finish, num_parallel_calls=AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = True
     # Multi-worker runs shard by element (the data is in memory, not in files).

@@ -21,7 +21,7 @@ HEADS = ("flatten", "gap")
 
 def vgg(config, input_shape, num_classes, batch_norm=False, width=1.0, head="flatten",
         dense_units=4096, dropout=0.5, stochastic_depth=0.0, min_feature_size=1, head_dropout=0.0,
-        name="vgg"):
+        name="vgg", bn_momentum=0.99):
     """Builds a VGG from a configuration list.
 
     Args:
@@ -44,6 +44,9 @@ def vgg(config, input_shape, num_classes, batch_norm=False, width=1.0, head="fla
             pools they can afford.
         head_dropout: dropout before the output layer (a noise knob).
         name: the model's name.
+        bn_momentum: momentum of the BatchNorm moving statistics (Keras'
+            0.99 by default; 0.9, PyTorch's and timm's, for runs of a few
+            hundred steps, whose statistics would otherwise still lag).
 
     Returns:
         A `keras.Model` with a "backbone" and a "head".
@@ -69,7 +72,7 @@ def vgg(config, input_shape, num_classes, batch_norm=False, width=1.0, head="fla
         filters = max(1, int(round(value * width)))
         x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=prefix)(x)
         if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"{prefix}_bn")(x)
+            x = keras.layers.BatchNormalization(momentum=bn_momentum, name=f"{prefix}_bn")(x)
         x = keras.layers.ReLU(name=f"{prefix}_relu")(x)
         if stochastic_depth and i in eligible:
             rate = stochastic_depth * (eligible.index(i) + 1) / len(eligible)
@@ -89,9 +92,10 @@ def vgg(config, input_shape, num_classes, batch_norm=False, width=1.0, head="fla
 
 def _variant(config, name):
     def builder(input_shape, num_classes, batch_norm=False, width=1.0, head="flatten", dense_units=4096,
-                dropout=0.5, stochastic_depth=0.0, min_feature_size=1, head_dropout=0.0):
+                dropout=0.5, stochastic_depth=0.0, min_feature_size=1, head_dropout=0.0,
+                bn_momentum=0.99):
         return vgg(config, input_shape, num_classes, batch_norm, width, head, dense_units, dropout,
-                   stochastic_depth, min_feature_size, head_dropout, name)
+                   stochastic_depth, min_feature_size, head_dropout, name, bn_momentum)
 
     depth = sum(v != POOL for v in CONFIGS[config]) + 3
     builder.__name__ = name

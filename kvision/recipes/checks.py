@@ -28,6 +28,8 @@ def check_recipe(recipe):
     if recipe.train.learner == "knn" and needed != "knn":
         raise RecipeError("the 'knn' learner trains only the 'knn' model", "model.name",
                           recipe.model.name, "knn")
+    if recipe.train.learner == "distill":
+        check_distill(recipe)
     schedule = SCHEDULES.get(recipe.train.schedule.name)
     check_keywords(schedule, recipe.train.schedule.options, "train.schedule", SCHEDULE_RESERVED,
                    f"schedule {recipe.train.schedule.name!r}")
@@ -35,6 +37,25 @@ def check_recipe(recipe):
         check_keywords(AUGMENTATIONS.get(spec.name), spec.options, f"augment.{i}", AUGMENT_RESERVED,
                        f"augmentation {spec.name!r}")
     check_source(recipe.data.source, recipe.data.source_options)
+
+
+def check_distill(recipe):
+    """The distill learner needs a teacher; cached or clean-view teachers cannot follow mixed images."""
+    import os
+
+    teacher = recipe.train.distill.teacher
+    if not teacher:
+        raise RecipeError("the distill learner needs a teacher", "train.distill.teacher", None,
+                          "stage:NAME, a run folder or a .keras file")
+    if not teacher.startswith("stage:") and not os.path.exists(teacher):
+        raise RecipeError("no teacher model there", "train.distill.teacher", teacher,
+                          "stage:NAME, a run folder or a .keras file")
+    mode = recipe.train.distill.teacher_mode
+    for i, spec in enumerate(recipe.augment):
+        if mode != "online" and getattr(AUGMENTATIONS.get(spec.name), "mixes_labels", False):
+            raise RecipeError(f"{spec.name} mixes images, so a {mode} teacher's targets (from the "
+                              "unmixed image) would not match; use teacher_mode: online",
+                              f"augment.{i}", spec.name)
 
 
 def split_source(spec):

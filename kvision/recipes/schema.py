@@ -151,6 +151,21 @@ class TransferConfig:
 
 
 @dataclasses.dataclass
+class DistillConfig:
+    """Settings of the `distill` learner (kvision/distill)."""
+
+    teacher: Optional[str] = setting(None, doc="the teacher: stage:NAME, a run folder or a .keras file")
+    temperature: float = setting(4.0, min=0.0, min_exclusive=True, doc="softmax temperature T")
+    alpha: float = setting(0.1, min=0.0, max=1.0, doc="weight of the cross-entropy on labels; "
+                           "1 - alpha weighs the distillation term")
+    teacher_mode: str = setting("online", choices=("online", "cached", "clean_view"),
+                                doc="online: the teacher sees the student's augmented batch; cached: "
+                                "its logits on clean images, computed once; clean_view: it sees the "
+                                "clean image, each step")
+    unlabeled: bool = setting(False, doc="distill on the unlabeled pool too (data.labeled_per_class)")
+
+
+@dataclasses.dataclass
 class TrainConfig:
     """How to train."""
 
@@ -164,6 +179,8 @@ class TrainConfig:
                                      doc="label smoothing of the cross-entropy")
     transfer: TransferConfig = setting(default_factory=TransferConfig, doc="the transfer learner's "
                                        "settings")
+    distill: DistillConfig = setting(default_factory=DistillConfig, doc="the distill learner's "
+                                     "settings")
     jit_compile: bool = setting(False, doc="XLA-compile the train step (measured slower on "
                                 "small CNNs on CPU, hence off by default)")
     verbose: int = setting(1, choices=(0, 1, 2), doc="0 silent, 1 progress bar, 2 a line per epoch")

@@ -134,9 +134,22 @@ def resolve(stage, folders, fingerprints):
     return build(type(stage), plain)
 
 
+# Settings that change only what is shown, never what is trained.
+DISPLAY_ONLY = (("train", "verbose"),)
+
+
+def settings_that_matter(plain):
+    """A plain recipe without its display-only settings (for comparing runs)."""
+    plain = copy.deepcopy(plain)
+    for section, key in DISPLAY_ONLY:
+        if isinstance(plain.get(section), dict):
+            plain[section].pop(key, None)
+    return plain
+
+
 def fingerprint(recipe):
     """A short hash of a resolved recipe (its settings and, through upstream, its predecessors')."""
-    text = yaml.safe_dump(to_plain(recipe), sort_keys=True)
+    text = yaml.safe_dump(settings_that_matter(to_plain(recipe)), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
