@@ -213,3 +213,50 @@ def test_teacher_and_student_must_agree_on_classes():
     other = build_model("vgg11", SHAPE, CLASSES + 1, width=0.0625, head="gap")
     with pytest.raises(ValueError, match="must agree"):
         Distiller(tiny_cnn(12), other)
+
+
+def distill_recipe(mode, unlabeled=False):
+    from conftest import tiny_recipe
+
+    recipe = tiny_recipe()
+    recipe["name"] = "distill"
+    recipe["stages"] = [
+        {"name": "teacher", "model": {"name": "vgg11", "width": 0.0625, "head": "gap"}},
+        {"name": "student", "data": {"labeled_per_class": 20} if unlabeled else {},
+         "train": {"learner": "distill", "distill": {"teacher": "stage:teacher", "teacher_mode": mode,
+                                                     "unlabeled": unlabeled}}},
+    ]
+    return recipe
+
+
+@pytest.mark.parametrize("mode, unlabeled", [("online", False), ("cached", True), ("clean_view", False)])
+def test_distill_recipe_end_to_end(write_recipe, tmp_path, mode, unlabeled):
+    import json
+
+    from kvision.recipes import load_recipe
+    from kvision.run import run_recipe
+
+    run_dir = tmp_path / "run"
+    summary = run_recipe(load_recipe(write_recipe(distill_recipe(mode, unlabeled))), str(run_dir))
+    student = json.loads((run_dir / "student" / "summary.json").read_text())
+    assert student["model"] == "lenet5" and summary["final_stage"] == "student"
+    assert {"student_loss", "distillation_loss"} <= set(student["history"])
+    assert (run_dir / "student" / "teacher_logits.npz").is_file() == (mode == "cached")
+    if unlabeled:
+        assert student["data"]["train"] == 200 and student["data"]["unlabeled"] > 50000
+    saved = keras.saving.load_model(str(run_dir / "model.keras"))
+    assert saved.name == "lenet5"
+
+
+def test_distill_recipe_checks(write_recipe):
+    from kvision.errors import RecipeError
+    from kvision.recipes import load_recipe
+
+    recipe = distill_recipe("cached")
+    recipe["stages"][1]["train"]["distill"].pop("teacher")
+    with pytest.raises(RecipeError, match="needs a teacher"):
+        load_recipe(write_recipe(recipe))
+    recipe = distill_recipe("cached")
+    recipe["stages"][1]["augment"] = ["mixup"]
+    with pytest.raises(RecipeError, match="mixes images"):
+        load_recipe(write_recipe(recipe))

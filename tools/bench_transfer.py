@@ -6,8 +6,10 @@ and three seeds (the seed picks the labels and the head's initialisation),
 the target task is trained four ways with the same steps, augmentation and
 optimizer, except that the linear probe's lone linear head takes a larger
 learning rate: from scratch (recipes/transfer_scratch.yaml), linear probe
-(recipes/transfer_linear_probe.yaml), fine-tune and LP-FT (stage `transfer`
-of recipes/transfer_finetune.yaml, with train.transfer.mode set). Test
+(recipes/transfer_linear_probe.yaml), a linear probe on earlier features
+(the same with model.drop_blocks: 2, the backbone cut after block 3), fine-tune
+and LP-FT (stage `transfer` of recipes/transfer_finetune.yaml, with
+train.transfer.mode set). Test
 accuracy is on all 5,000 test images of classes 5-9. Prints a Markdown table
 (median over seeds, with min-max) and checks the claims:
 
@@ -32,7 +34,7 @@ from kvision.recipes import load_recipe  # noqa: E402
 from kvision.run import run_recipe  # noqa: E402
 
 RECIPES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipes")
-METHODS = ("scratch", "linear_probe", "finetune", "lp_ft")
+METHODS = ("scratch", "linear_probe", "linear_probe_cut2", "finetune", "lp_ft")
 
 
 def target_recipe(method, labels, seed, pretrained_dir):
@@ -41,11 +43,13 @@ def target_recipe(method, labels, seed, pretrained_dir):
     if method == "scratch":
         return load_recipe(os.path.join(RECIPES, "transfer_scratch.yaml"),
                            common + [f"data.labeled_per_class={labels}"])
-    recipe = "transfer_linear_probe.yaml" if method == "linear_probe" else "transfer_finetune.yaml"
+    probe = method.startswith("linear_probe")
+    recipe = "transfer_linear_probe.yaml" if probe else "transfer_finetune.yaml"
     staged = load_recipe(os.path.join(RECIPES, recipe),
                          [f"stages.1.data.labeled_per_class={labels}",
                           f"stages.1.model.source={pretrained_dir}",
-                          f"stages.1.train.transfer.mode={method}",
+                          f"stages.1.model.drop_blocks={2 if method.endswith('cut2') else 0}",
+                          f"stages.1.train.transfer.mode={'linear_probe' if probe else method}",
                           "stages.1.train.transfer.probe_epochs=3", "stages.1.export.formats=[]",
                           f"stages.1.seed={seed}", "stages.1.train.verbose=0"])
     return staged.stage_recipes[1]
@@ -61,8 +65,7 @@ def main():
     args = parser.parse_args()
 
     started = time.time()
-    recipe = "transfer_linear_probe.yaml" if method == "linear_probe" else "transfer_finetune.yaml"
-    staged = load_recipe(os.path.join(RECIPES, recipe), ["stages.0.train.verbose=2"])
+    staged = load_recipe(os.path.join(RECIPES, "transfer_finetune.yaml"), ["stages.0.train.verbose=2"])
     pretrained_dir = os.path.abspath(os.path.join(args.runs, "pretrain"))
     pretrain = run_recipe(staged.stage_recipes[0], pretrained_dir)
     pretrain_minutes = (time.time() - started) / 60

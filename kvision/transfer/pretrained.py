@@ -46,7 +46,7 @@ def application_names():
 
 
 @MODELS.register("pretrained")
-def pretrained(input_shape, num_classes, source, weights="imagenet", head_dropout=0.0):
+def pretrained(input_shape, num_classes, source, weights="imagenet", head_dropout=0.0, drop_blocks=0):
     """A pretrained backbone with a new head of `num_classes` outputs.
 
     Args:
@@ -58,6 +58,9 @@ def pretrained(input_shape, num_classes, source, weights="imagenet", head_dropou
             ~/.keras/models), null (random initialisation) or a path to a
             weights file.
         head_dropout: dropout before the new output layer.
+        drop_blocks: cut this many blocks off the end of the backbone
+            (kvision and .keras sources): later features are the most
+            specific to the pretraining task.
 
     Returns:
         A kvision classifier (backbone + head) taking raw pixels.
@@ -70,10 +73,10 @@ def pretrained(input_shape, num_classes, source, weights="imagenet", head_dropou
                                  head_dropout)
     if source.startswith(HUB):
         return _from_hub(source[len(HUB):], weights, input_shape, num_classes, head_dropout)
-    return _from_kvision(source, input_shape, num_classes, head_dropout)
+    return _from_kvision(source, input_shape, num_classes, head_dropout, drop_blocks)
 
 
-def check_arguments(source, weights="imagenet", head_dropout=0.0):
+def check_arguments(source, weights="imagenet", head_dropout=0.0, drop_blocks=0):
     """The recipe check: a message for a source or weights that cannot work, else None."""
     if source.startswith(APPLICATIONS):
         name = source[len(APPLICATIONS):]
@@ -86,6 +89,8 @@ def check_arguments(source, weights="imagenet", head_dropout=0.0):
     elif not source.startswith(STAGE) and not os.path.exists(source):
         return (f"no model at {source}; expected stage:NAME, a run folder, a .keras file, "
                 "keras.applications:NAME or hub:PRESET")
+    if drop_blocks < 0:
+        return "drop_blocks must be 0 or more"
     if weights not in (None, "imagenet") and not os.path.isfile(str(weights)):
         return f"model.weights must be imagenet, null or an existing weights file; {weights} not found"
     return None
@@ -94,7 +99,7 @@ def check_arguments(source, weights="imagenet", head_dropout=0.0):
 pretrained.check_arguments = check_arguments
 
 
-def _from_kvision(path, input_shape, num_classes, head_dropout):
+def _from_kvision(path, input_shape, num_classes, head_dropout, drop_blocks=0):
     from kvision.artifacts import load_trained
 
     model, _ = load_trained(path)
@@ -103,7 +108,10 @@ def _from_kvision(path, input_shape, num_classes, head_dropout):
         raise KvisionError(f"the pretrained model {path} takes images of shape {expected}, the data "
                            f"gives {tuple(input_shape)}; set data.image_size and data.channels to "
                            "match it")
-    return replace_head(model, num_classes, head_dropout)
+    try:
+        return replace_head(model, num_classes, head_dropout, drop_blocks)
+    except ValueError as e:
+        raise KvisionError(f"model.drop_blocks: {e}") from None
 
 
 def _from_application(name, weights, input_shape, num_classes, head_dropout):

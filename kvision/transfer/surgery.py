@@ -36,7 +36,39 @@ def split_model(model):
     return [], backbone, model.layers[-1]
 
 
-def replace_head(model, num_classes, dropout=0.0):
+def truncate_backbone(backbone, drop_blocks):
+    """The backbone without its last `drop_blocks` blocks, globally average-pooled.
+
+    The later a layer, the more specific its features are to the pretraining
+    task (Yosinski et al. 2014, "How transferable are features in deep neural
+    networks?"); a target task unlike the pretraining one may do better on
+    earlier features.
+
+    Args:
+        backbone: a functional `keras.Model`.
+        drop_blocks: how many of `backbone_blocks` to drop from the end (0:
+            the backbone itself).
+
+    Returns:
+        A `keras.Model` sharing the backbone's layers, ending at the last
+        layer of the last kept block (then global average pooling if that
+        is a feature map).
+    """
+    if drop_blocks == 0:
+        return backbone
+    blocks = backbone_blocks(backbone)
+    if not 0 < drop_blocks < len(blocks):
+        raise ValueError(f"the backbone has {len(blocks)} blocks ({', '.join(b for b, _ in blocks)}); "
+                         f"cannot drop {drop_blocks}")
+    key = blocks[len(blocks) - drop_blocks - 1][0]
+    last = [layer for layer in backbone.layers if layer.name.split("_")[0] == key][-1]
+    features = last.output
+    if len(features.shape) == 4:
+        features = keras.layers.GlobalAveragePooling2D(name=f"{key}_avg_pool")(features)
+    return keras.Model(backbone.inputs, features, name=BACKBONE)
+
+
+def replace_head(model, num_classes, dropout=0.0, drop_blocks=0):
     """A classifier sharing `model`'s backbone (same layer objects) with a new head.
 
     Args:
@@ -44,12 +76,15 @@ def replace_head(model, num_classes, dropout=0.0):
             is the classifier).
         num_classes: classes of the new head (any number: 10 -> 100 works).
         dropout: dropout before the new output layer.
+        drop_blocks: cut this many blocks off the end of the backbone first
+            (`truncate_backbone`).
 
     Returns:
         A new `keras.Model` from the same inputs to `num_classes` logits; the
         backbone's weights are the very variables of `model`.
     """
     before, backbone, _ = split_model(model)
+    backbone = truncate_backbone(backbone, drop_blocks)
     inputs = keras.Input(shape=model.input_shape[1:], name="images")
     x = inputs
     for layer in before:
