@@ -1,9 +1,11 @@
 """Benchmark: knowledge distillation side by side with keras.distillation.
 
 Same data (20,000 Fashion-MNIST training images, 2,000 per class, flip
-augmentation), teacher (a 580k-parameter VGG, trained once and reused), student
-(LeNet-5, 61k parameters, the same initial weights for every method), optimizer
-and epochs; in one process, one after another:
+augmentation), teacher (VGG-11 at width 0.25, 580k parameters, trained once
+for 30 epochs and reused), student (VGG-11 at width 0.125, 146k parameters,
+the same initial weights for every method per seed), optimizer (Adam, cosine
+decay) and epochs, three seeds; in one process, the methods' epochs
+interleaved so that machine noise hits them alike:
 
     scratch         the student alone, cross-entropy on labels
     keras_default   keras.distillation.Distiller with LogitsDistillation(T) as shipped
@@ -11,8 +13,9 @@ and epochs; in one process, one after another:
     kvision_online  kvision.Distiller, teacher on the student's batch
     kvision_cached  kvision.Distiller, teacher logits computed once (timed apart)
 
-Reports test accuracy (10,000 test images) and the median seconds per epoch
-(the first epoch, which traces the step, left out), and checks the targets:
+Reports test accuracy (10,000 test images; median over seeds) and the median
+seconds per epoch (the first epoch, which traces the step, left out; ratios
+are medians of per-epoch ratios), and checks the targets:
 cached epoch <= 1.25x a student-only epoch; online epoch <= 1.05x the Keras
 Distiller's; distilled students beat scratch; online accuracy >= the Keras
 Distiller's.
@@ -29,7 +32,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 
 from kvision.data import make_dataset, prepare_data  # noqa: E402
 from kvision.distill import Distiller  # noqa: E402
@@ -43,20 +45,9 @@ DATA = {"source": "fashion_mnist", "labeled_per_class": 2000, "validation_split"
         "batch_size": BATCH}
 
 
-class EpochTimer(keras.callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-
-
 def train_teacher(runs, epochs):
     recipe = recipe_from_mapping({
-        "name": "teacher", "data": DATA, "augment": ["flip"],
+        "name": "teacher", "data": DATA, "augment": ["flip", "pad_crop-p2"],
         "model": {"name": "vgg11", "batch_norm": True, "width": 0.25, "head": "gap", "bn_momentum": 0.9},
         "train": {"epochs": epochs, "optimizer": {"name": "adam", "learning_rate": 0.003},
                   "schedule": {"name": "cosine", "warmup_epochs": 1}, "verbose": 2}})
@@ -66,20 +57,59 @@ def train_teacher(runs, epochs):
 
 
 def student(initial_weights=None):
-    model = build_model("lenet5", (28, 28, 1), 10, activation="relu", pooling="max")
+    model = build_model("vgg11", (28, 28, 1), 10, batch_norm=True, width=0.125, head="gap",
+                        bn_momentum=0.9)
     if initial_weights is not None:
         model.set_weights(initial_weights)
     return model
 
 
+def learners(teacher, initial, cached_logits, steps):
+    """The five methods' trainable models, each with the same student initial weights.
+
+    Returns:
+        {method: (model to fit, student, dataset key)}.
+    """
+    from keras.distillation import Distiller as KerasDistiller, LogitsDistillation
+
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+
+    def optimizer():
+        return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(0.002, steps))
+
+    out = {}
+    s = student(initial)
+    s.compile(optimizer=optimizer(), loss=ce, metrics=["accuracy"])
+    out["scratch"] = (s, s, "plain")
+    for name, term in (("keras_default", LogitsDistillation(temperature=TEMPERATURE)),
+                       ("keras_kl", LogitsDistillation(temperature=TEMPERATURE,
+                                                       loss=keras.losses.KLDivergence()))):
+        s = student(initial)
+        distiller = KerasDistiller(teacher=teacher, student=s, distillation_losses=term,
+                                   student_loss_weight=ALPHA)
+        distiller.compile(optimizer=optimizer(), loss=ce, metrics=["accuracy"])
+        out[name] = (distiller, s, "plain")
+    s = student(initial)
+    distiller = Distiller(s, teacher, temperature=TEMPERATURE, alpha=ALPHA, teacher_mode="online")
+    distiller.compile(optimizer=optimizer(), metrics=["accuracy"])
+    out["kvision_online"] = (distiller, s, "plain")
+    s = student(initial)
+    distiller = Distiller(s, None, temperature=TEMPERATURE, alpha=ALPHA, teacher_mode="cached")
+    distiller.compile(optimizer=optimizer(), metrics=["accuracy"])
+    out["kvision_cached"] = (distiller, s, "cached")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--teacher-epochs", type=int, default=15)
+    parser.add_argument("--teacher-epochs", type=int, default=30)
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
     parser.add_argument("--runs", default="runs/bench_distill")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
+    started = time.time()
     teacher, teacher_summary = train_teacher(args.runs, args.teacher_epochs)
     print(f"teacher: test accuracy {teacher_summary['test_accuracy']:.4f}, "
           f"{teacher_summary['parameters']:,} parameters", flush=True)
@@ -90,82 +120,58 @@ def main():
     augment = build_augmenter(recipe.augment, data.image_shape, 0)
     common = dict(image_shape=data.image_shape, num_classes=10, batch_size=BATCH, training=True,
                   augment=augment, seed=0)
-    plain = make_dataset(data.train, **common)
-    test = make_dataset(data.test, data.image_shape, 10, 512)
-
-    keras.utils.set_random_seed(0)
-    initial = student().get_weights()
-    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
-    results = {}
-
-    def fit(name, model, dataset, artefact, extra_seconds=0.0):
-        timer = EpochTimer()
-        model.fit(dataset, epochs=args.epochs, verbose=2, callbacks=[timer])
-        artefact.compile(metrics=["accuracy"], loss=ce)
-        accuracy = artefact.evaluate(test, verbose=0, return_dict=True)["accuracy"]
-        results[name] = {"test_accuracy": accuracy, "epoch_seconds": timer.seconds,
-                         "median_epoch_seconds": statistics.median(timer.seconds[1:] or timer.seconds),
-                         "one_off_seconds": extra_seconds}
-        print(f"{name}: accuracy {accuracy:.4f}, median epoch {results[name]['median_epoch_seconds']:.2f} s",
-              flush=True)
-
-    def optimizer():
-        return keras.optimizers.Adam(0.002)
-
-    model = student(initial)
-    model.compile(optimizer=optimizer(), loss=ce, metrics=["accuracy"])
-    fit("scratch", model, plain, model)
-
-    from keras.distillation import Distiller as KerasDistiller, LogitsDistillation
-
-    for name, loss in (("keras_default", None), ("keras_kl", keras.losses.KLDivergence())):
-        s = student(initial)
-        term = LogitsDistillation(temperature=TEMPERATURE) if loss is None else \
-            LogitsDistillation(temperature=TEMPERATURE, loss=loss)
-        distiller = KerasDistiller(teacher=teacher, student=s, distillation_losses=term,
-                                   student_loss_weight=ALPHA)
-        distiller.compile(optimizer=optimizer(), loss=ce, metrics=["accuracy"])
-        fit(name, distiller, plain, s)
-
-    s = student(initial)
-    distiller = Distiller(s, teacher, temperature=TEMPERATURE, alpha=ALPHA, teacher_mode="online")
-    distiller.compile(optimizer=optimizer(), metrics=["accuracy"])
-    fit("kvision_online", distiller, plain, s)
-
     start = time.perf_counter()
     cached_logits = teacher_logits_for(Distiller(student(), teacher), data.train, data.image_shape, 10,
                                        args.runs)
     one_off = time.perf_counter() - start
-    cached = make_dataset(data.train, extras={"teacher_logits": cached_logits}, **common)
-    s = student(initial)
-    distiller = Distiller(s, teacher=None, temperature=TEMPERATURE, alpha=ALPHA, teacher_mode="cached")
-    distiller.compile(optimizer=optimizer(), metrics=["accuracy"])
-    fit("kvision_cached", distiller, cached, s, one_off)
+    datasets = {"plain": make_dataset(data.train, **common),
+                "cached": make_dataset(data.train, extras={"teacher_logits": cached_logits}, **common)}
+    test = make_dataset(data.test, data.image_shape, 10, 512)
+    steps = args.epochs * -(-len(data.train) // BATCH)
 
-    base = results["scratch"]["median_epoch_seconds"]
-    keras_epoch = results["keras_kl"]["median_epoch_seconds"]
-    print(f"\n{len(data.train):,} training images, {args.epochs} epochs, teacher "
-          f"{teacher_summary['parameters']:,} parameters (test accuracy "
-          f"{teacher_summary['test_accuracy']:.4f}), student LeNet-5 {student().count_params():,}\n")
-    print("| method | test accuracy | s / epoch | x student-only epoch |\n|---|---|---|---|")
-    for name, r in results.items():
-        extra = f" (+{r['one_off_seconds']:.1f} s once)" if r["one_off_seconds"] else ""
-        print(f"| {name} | {r['test_accuracy']:.4f} | {r['median_epoch_seconds']:.2f}{extra} | "
-              f"{r['median_epoch_seconds'] / base:.2f} |")
-    acc = {n: r["test_accuracy"] for n, r in results.items()}
-    print(f"\ncached epoch / student-only epoch: {results['kvision_cached']['median_epoch_seconds'] / base:.2f}"
-          " (target <= 1.25)")
+    accuracy, seconds = {}, {}
+    for seed in args.seeds:
+        keras.utils.set_random_seed(seed)
+        initial = student().get_weights()
+        methods = learners(teacher, initial, cached_logits, steps)
+        # Epochs interleaved across methods, so that machine noise hits them alike.
+        for epoch in range(args.epochs):
+            for name, (model, _, key) in methods.items():
+                start = time.perf_counter()
+                model.fit(datasets[key], initial_epoch=epoch, epochs=epoch + 1, verbose=0)
+                if epoch:  # the first epoch traces the step
+                    seconds.setdefault(name, []).append(time.perf_counter() - start)
+        for name, (_, s, _) in methods.items():
+            predicted = s.predict(test, verbose=0).argmax(-1)
+            accuracy.setdefault(name, []).append(float((predicted == data.test.labels).mean()))
+        print(f"seed {seed}: " + ", ".join(f"{n} {a[-1]:.4f}" for n, a in accuracy.items()), flush=True)
+        keras.backend.clear_session()
+
+    def ratio(a, b):
+        return statistics.median(x / y for x, y in zip(seconds[a], seconds[b]))
+
+    med = {n: statistics.median(a) for n, a in accuracy.items()}
+    print(f"\n{len(data.train):,} training images, {args.epochs} epochs, seeds {args.seeds}; teacher "
+          f"VGG-11 x0.25 {teacher_summary['parameters']:,} parameters (test accuracy "
+          f"{teacher_summary['test_accuracy']:.4f}), student VGG-11 x0.125 {student().count_params():,} "
+          f"parameters; total {(time.time() - started) / 60:.1f} min\n")
+    print("| method | test accuracy, median (min-max) | s / epoch | x student-only epoch |\n"
+          "|---|---|---|---|")
+    for name in accuracy:
+        extra = f" (+{one_off:.1f} s once)" if name == "kvision_cached" else ""
+        print(f"| {name} | {med[name]:.4f} ({min(accuracy[name]):.4f}-{max(accuracy[name]):.4f}) | "
+              f"{statistics.median(seconds[name]):.2f}{extra} | {ratio(name, 'scratch'):.2f} |")
+    print(f"\ncached epoch / student-only epoch: {ratio('kvision_cached', 'scratch'):.2f} (target <= 1.25)")
     for name in ("keras_default", "keras_kl"):
-        ratio = results["kvision_online"]["median_epoch_seconds"] / results[name]["median_epoch_seconds"]
-        print(f"online epoch / {name} epoch: {ratio:.2f} (target <= 1.05)")
-    print(f"keras Distiller epoch / student-only epoch: {keras_epoch / base:.2f}")
-    for name in ("keras_kl", "kvision_online", "kvision_cached"):
-        print(f"{name} beats scratch: {acc[name] > acc['scratch']} ({(acc[name] - acc['scratch']) * 100:+.2f})")
-    print(f"online >= keras Distiller (default / KL): {acc['kvision_online'] >= acc['keras_default']} / "
-          f"{acc['kvision_online'] >= acc['keras_kl']}")
+        print(f"online epoch / {name} epoch: {ratio('kvision_online', name):.2f} (target <= 1.05)")
+    for name in ("keras_default", "keras_kl", "kvision_online", "kvision_cached"):
+        print(f"{name} beats scratch: {med[name] > med['scratch']} ({(med[name] - med['scratch']) * 100:+.2f})")
+    print(f"online >= keras Distiller (default / KL): {med['kvision_online'] >= med['keras_default']} / "
+          f"{med['kvision_online'] >= med['keras_kl']}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"teacher": teacher_summary["test_accuracy"], "results": results}, f, indent=2)
+            json.dump({"teacher": teacher_summary["test_accuracy"], "accuracy": accuracy,
+                       "seconds": seconds, "one_off_seconds": one_off}, f, indent=2)
 
 
 if __name__ == "__main__":
