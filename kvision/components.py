@@ -1,3 +1,3 @@
 """Imports every module that registers components, filling the registries."""
 
-from kvision import augment, data, distill, learners, models, training, transfer  # noqa: F401
+from kvision import augment, data, distill, learners, models, semi, training, transfer  # noqa: F401

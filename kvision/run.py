@@ -248,6 +248,9 @@ def _run(recipe, run_dir, state, placement, started):
     extras, keep_clean = needs(train_split, data, run_dir) if needs else ({}, False)
     train_stream, val_ds, eval_ds, eval_split = datasets_for(recipe, data, train_split, extras,
                                                              keep_clean)
+    own_stream = getattr(learner, "training_stream", None)  # learners reading more than one split
+    if own_stream is not None:
+        train_stream = own_stream(recipe, data)
 
     monitor = "val_accuracy" if val_ds is not None else "accuracy"
     metrics_path = os.path.join(run_dir, "metrics.csv")

@@ -36,6 +36,14 @@ def check_recipe(recipe):
     for i, spec in enumerate(recipe.augment):
         check_keywords(AUGMENTATIONS.get(spec.name), spec.options, f"augment.{i}", AUGMENT_RESERVED,
                        f"augmentation {spec.name!r}")
+    for i, spec in enumerate(recipe.train.pseudo_label.strong_augment):
+        check_keywords(AUGMENTATIONS.get(spec.name), spec.options,
+                       f"train.pseudo_label.strong_augment.{i}", AUGMENT_RESERVED,
+                       f"augmentation {spec.name!r}")
+    if (recipe.train.learner == "pseudo_label" and recipe.train.pseudo_label.variant == "fixmatch"
+            and not recipe.train.pseudo_label.strong_augment):
+        raise RecipeError("fixmatch needs a strong view: list its augmentations",
+                          "train.pseudo_label.strong_augment", [])
     check_source(recipe.data.source, recipe.data.source_options)
 
 

@@ -165,6 +165,30 @@ class DistillConfig:
     unlabeled: bool = setting(False, doc="distill on the unlabeled pool too (data.labeled_per_class)")
 
 
+def default_strong_augment():
+    return [AugmentSpec("randaugment", {"num_ops": 2, "magnitude": 10.0}),
+            AugmentSpec("erasing", {"probability": 1.0})]
+
+
+@dataclasses.dataclass
+class PseudoLabelConfig:
+    """Settings of the `pseudo_label` learner (kvision/semi/pseudo_label.py)."""
+
+    variant: str = setting("fixmatch", choices=("lee2013", "threshold", "fixmatch"),
+                           doc="lee2013 (all argmax labels, ramped weight), threshold (confident "
+                           "ones), fixmatch (weak-view labels, strong-view loss)")
+    confidence_threshold: float = setting(0.95, min=0.0, max=1.0, doc="minimum top probability of a "
+                                          "kept pseudo-label (threshold, fixmatch)")
+    unlabeled_weight: float = setting(1.0, min=0.0, doc="weight of the unlabeled loss after the ramp "
+                                      "(Lee 2013: 3)")
+    rampup_start: int = setting(0, min=0, doc="step at which the unlabeled weight starts rising from 0")
+    rampup_steps: int = setting(0, min=0, doc="steps over which it rises (0: at once)")
+    unlabeled_ratio: int = setting(7, min=1, doc="unlabeled images per labeled image in a step "
+                                   "(FixMatch: 7)")
+    strong_augment: list[AugmentSpec] = setting(default_factory=default_strong_augment,
+                                                doc="fixmatch: the strong view's augmentations")
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """How to train."""
@@ -181,6 +205,8 @@ class TrainConfig:
                                        "settings")
     distill: DistillConfig = setting(default_factory=DistillConfig, doc="the distill learner's "
                                      "settings")
+    pseudo_label: PseudoLabelConfig = setting(default_factory=PseudoLabelConfig,
+                                              doc="the pseudo_label learner's settings")
     jit_compile: bool = setting(False, doc="XLA-compile the train step (measured slower on "
                                 "small CNNs on CPU, hence off by default)")
     verbose: int = setting(1, choices=(0, 1, 2), doc="0 silent, 1 progress bar, 2 a line per epoch")

@@ -1,0 +1,124 @@
+"""Semi-supervised learners: pseudo-labels, thresholds, the ramp, the loss, recipes."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from kvision.semi import PseudoLabelLearner, rampup_weight
+
+CLASSES = 3
+
+
+class Identity(keras.Model):
+    def call(self, x, training=None):
+        return x
+
+
+def fixed(variant, threshold=0.7, weight=2.0):
+    model = Identity()
+    model.build((None, CLASSES))
+    learner = PseudoLabelLearner(model, variant=variant, confidence_threshold=threshold,
+                                 unlabeled_weight=weight)
+    learner.compile(optimizer=keras.optimizers.SGD(0.1))
+    learner.optimizer.build([])
+    return learner
+
+
+def softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def ce(labels, logits):
+    return -np.sum(labels * np.log(softmax(logits)), axis=-1)
+
+
+LABELED = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.5]], "float32")
+Y = np.array([[1, 0, 0], [0, 0, 1]], "float32")
+WEAK = np.array([[4.0, 0.0, 0.0], [0.2, 0.1, 0.0], [0.0, 0.0, 3.0], [0.0, 2.5, 0.0]], "float32")
+STRONG = np.array([[1.0, 0.5, 0.0], [0.0, 0.0, 0.0], [0.5, 0.0, 1.0], [0.0, 0.3, 0.2]], "float32")
+
+
+def test_rampup_weight_follows_lee_2013():
+    values = [float(rampup_weight(step, 3.0, 10, 20)) for step in (0, 9, 10, 20, 30, 100)]
+    assert values == pytest.approx([0.0, 0.0, 0.0, 1.5, 3.0, 3.0])
+    assert float(rampup_weight(4, 2.0, 5, 0)) == 0.0 and float(rampup_weight(5, 2.0, 5, 0)) == 2.0
+
+
+def test_threshold_keeps_the_confident_pseudo_labels_and_lee2013_keeps_all():
+    labels, confidence, kept = fixed("threshold", threshold=0.7).pseudo_labels(WEAK)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(confidence), softmax(WEAK).max(-1), rtol=1e-6)
+    assert keras.ops.convert_to_numpy(kept).tolist() == [1.0, 0.0, 1.0, 1.0]
+    assert keras.ops.convert_to_numpy(labels).argmax(-1).tolist() == [0, 0, 2, 1]
+    _, _, all_kept = fixed("lee2013").pseudo_labels(WEAK)
+    assert keras.ops.convert_to_numpy(all_kept).tolist() == [1.0] * 4
+
+
+@pytest.mark.parametrize("variant", ["threshold", "fixmatch"])
+def test_loss_is_labeled_ce_plus_weighted_masked_pseudo_label_ce(variant):
+    learner = fixed(variant, threshold=0.7, weight=2.0)
+    x = {"labeled": LABELED, "unlabeled": WEAK, "strong": STRONG,
+         "unlabeled_truth": np.array([0, 1, 2, 0], "int32")}
+    views = [LABELED, WEAK] + ([STRONG] if variant == "fixmatch" else [])
+    y_pred = np.concatenate(views)
+    loss = float(learner.compute_loss(x, Y, y_pred))
+    targets = np.eye(CLASSES)[WEAK.argmax(-1)]
+    kept = (softmax(WEAK).max(-1) >= 0.7).astype("float32")
+    trained_on = STRONG if variant == "fixmatch" else WEAK
+    expected = ce(Y, LABELED).mean() + 2.0 * np.mean(ce(targets, trained_on) * kept)
+    assert loss == pytest.approx(expected, rel=1e-5)
+    # the hidden truth feeds the metric, never the loss
+    x["unlabeled_truth"] = np.array([2, 2, 2, 2], "int32")
+    assert float(learner.compute_loss(x, Y, y_pred)) == pytest.approx(loss, rel=1e-7)
+    assert float(learner.kept_tracker.result()) == pytest.approx(0.75)
+
+
+def test_pseudo_label_accuracy_counts_the_kept_labels():
+    learner = fixed("threshold", threshold=0.7)
+    x = {"labeled": LABELED, "unlabeled": WEAK, "unlabeled_truth": np.array([0, 1, 2, 2], "int32")}
+    learner.compute_loss(x, Y, np.concatenate([LABELED, WEAK]))
+    assert float(learner.pseudo_accuracy_tracker.result()) == pytest.approx(2 / 3)
+
+
+def test_pseudo_label_learner_round_trips_through_get_config():
+    from kvision.models import build_model
+
+    learner = PseudoLabelLearner(build_model("lenet5", (28, 28, 1), 10), variant="lee2013",
+                                 confidence_threshold=0.5, unlabeled_weight=3.0, rampup_start=10,
+                                 rampup_steps=100)
+    clone = PseudoLabelLearner.from_config(learner.get_config())
+    for key in ("variant", "confidence_threshold", "unlabeled_weight", "rampup_start", "rampup_steps"):
+        assert getattr(clone, key) == getattr(learner, key)
+
+
+@pytest.mark.parametrize("variant", ["lee2013", "threshold", "fixmatch"])
+def test_pseudo_label_recipe_end_to_end(write_recipe, tmp_path, variant):
+    import json
+
+    from conftest import tiny_recipe
+    from kvision.recipes import load_recipe
+    from kvision.run import run_recipe
+
+    recipe = tiny_recipe()
+    recipe["data"]["labeled_per_class"] = 5
+    recipe["train"].update(learner="pseudo_label", pseudo_label={
+        "variant": variant, "confidence_threshold": 0.5, "unlabeled_ratio": 2,
+        "rampup_steps": 2, "strong_augment": ["randaugment-n1-m5"]})
+    summary = run_recipe(load_recipe(write_recipe(recipe)), str(tmp_path / variant))
+    history = summary["history"]
+    assert {"labeled_loss", "unlabeled_loss", "kept_fraction", "pseudo_label_accuracy"} <= set(history)
+    assert summary["total_steps"] == 6
+    assert json.loads((tmp_path / variant / "summary.json").read_text())["data"]["unlabeled"] > 50000
+
+
+def test_pseudo_label_without_an_unlabeled_pool_says_what_to_set(write_recipe, tmp_path):
+    from conftest import tiny_recipe
+    from kvision.errors import KvisionError
+    from kvision.recipes import load_recipe
+    from kvision.run import run_recipe
+
+    recipe = tiny_recipe()
+    recipe["train"]["learner"] = "pseudo_label"
+    with pytest.raises(KvisionError, match="data.labeled_per_class"):
+        run_recipe(load_recipe(write_recipe(recipe)), str(tmp_path / "run"))
