@@ -116,7 +116,7 @@ def run_recipe(recipe, output=None, restart=False):
     Returns:
         The summary dict (also written to summary.json).
     """
-    if recipe.stages:
+    if recipe.stages or recipe.train.learner == "noisy_student":
         return run_stages(recipe, output, restart)
     started = time.time()
     placement = make_placement(recipe.runtime.strategy)  # first: multi-worker needs it before any op
@@ -181,7 +181,14 @@ def run_stages(recipe, output=None, restart=False):
 
     run_dir = run_dir_for(recipe, output)
     os.makedirs(run_dir, exist_ok=True)
-    stages = getattr(recipe, "stage_recipes", None) or build_stages(to_plain(recipe), recipe)
+    stages = getattr(recipe, "stage_recipes", None)
+    if stages is None:
+        if recipe.train.learner == "noisy_student":
+            from kvision.semi.noisy_student import expand
+
+            stages = expand(recipe)
+        else:
+            stages = build_stages(to_plain(recipe), recipe)
     dump_recipe(recipe, os.path.join(run_dir, "recipe.yaml"))
     folders, fingerprints, results = {}, {}, []
     for number, stage in enumerate(stages, 1):
@@ -200,6 +207,14 @@ def run_stages(recipe, output=None, restart=False):
                         "model": resolved.model.name, f"{split}_accuracy": summary[f"{split}_accuracy"],
                         "wall_seconds": summary["wall_seconds"], "folder": folder})
     final = dict(summary, name=recipe.name, stages=results, final_stage=stages[-1].name)
+    if recipe.train.learner == "noisy_student":
+        from kvision.report.plots import plot_iterations
+
+        split = summary["evaluation"]["split"]
+        final["iterations"] = [{"iteration": i, "stage": r["stage"], f"{split}_accuracy": r[f"{split}_accuracy"]}
+                               for i, r in enumerate(results)]
+        plot_iterations([r[f"{split}_accuracy"] for r in results], os.path.join(run_dir, "iterations.png"),
+                        title=f"{recipe.name}: {split} accuracy per iteration")
     with open(os.path.join(folders[stages[-1].name], "model.keras"), "rb") as f:
         atomic_write_bytes(os.path.join(run_dir, "model.keras"), f.read())
     atomic_write_text(os.path.join(run_dir, "summary.json"), json.dumps(final, indent=2))
@@ -250,7 +265,7 @@ def _run(recipe, run_dir, state, placement, started):
                                                              keep_clean)
     own_stream = getattr(learner, "training_stream", None)  # learners reading more than one split
     if own_stream is not None:
-        train_stream = own_stream(recipe, data)
+        train_stream = own_stream(recipe, data, run_dir)
 
     monitor = "val_accuracy" if val_ds is not None else "accuracy"
     metrics_path = os.path.join(run_dir, "metrics.csv")

@@ -122,3 +122,96 @@ def test_pseudo_label_without_an_unlabeled_pool_says_what_to_set(write_recipe, t
     recipe["train"]["learner"] = "pseudo_label"
     with pytest.raises(KvisionError, match="data.labeled_per_class"):
         run_recipe(load_recipe(write_recipe(recipe)), str(tmp_path / "run"))
+
+
+def test_selection_thresholds_and_balances_to_equal_counts():
+    from kvision.semi import select_pseudo_labels
+
+    # class 0: 4 confident images, class 1: 1, class 2: 2 but one below the threshold
+    probs = np.array([[0.9, 0.05, 0.05], [0.8, 0.1, 0.1], [0.95, 0.05, 0.0], [0.7, 0.2, 0.1],
+                      [0.1, 0.85, 0.05], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]], "float32")
+    index, kept = select_pseudo_labels(probs, confidence_threshold=0.6)
+    assert sorted(index.tolist()) == [0, 1, 2, 3, 4, 5] and kept == [4, 1, 1]
+    index, kept = select_pseudo_labels(probs, confidence_threshold=0.6, balance=True)
+    labels = probs[index].argmax(-1)
+    assert np.bincount(labels).tolist() == [2, 2, 2]  # mean of 4, 1, 1
+    assert sorted(index[labels == 0].tolist()) == [0, 2]  # the two most confident of class 0
+    assert index[labels == 1].tolist() == [4, 4]  # the lone class-1 image repeated
+
+
+def noisy_student_recipe(iterations=2, **settings):
+    from conftest import tiny_recipe
+
+    recipe = tiny_recipe()
+    recipe["name"] = "ns"
+    recipe["data"]["labeled_per_class"] = 5
+    recipe["model"] = {"name": "vgg11", "width": 0.0625, "head": "gap"}
+    recipe["train"].update(learner="noisy_student", noisy_student={
+        "iterations": iterations, "confidence_threshold": 0.0, "labels": "soft", "pseudo_ratio": 2,
+        "students": [{"name": "vgg11", "width": 0.0625, "head": "gap", "head_dropout": 0.3}],
+        "noise_augment": ["flip", "randaugment-n2-m9"], **settings})
+    return recipe
+
+
+def test_noisy_student_expands_into_teacher_and_noised_students(write_recipe):
+    from kvision.recipes import load_recipe
+
+    recipe = load_recipe(write_recipe(noisy_student_recipe(iterations=3)))
+    stages = recipe.stage_recipes
+    assert [s.name for s in stages] == ["teacher", "student1", "student2", "student3"]
+    teacher, first, third = stages[0], stages[1], stages[3]
+    assert teacher.train.learner == "classify" and [a.name for a in teacher.augment] == ["flip"]
+    assert "head_dropout" not in teacher.model.options
+    assert first.train.learner == "student" and first.train.student.teacher == "stage:teacher"
+    assert third.train.student.teacher == "stage:student2"
+    assert [a.name for a in first.augment] == ["flip", "randaugment"]
+    assert first.model.options["head_dropout"] == 0.3
+
+
+def test_teacher_pseudo_labels_come_from_clean_images_with_dropout_off(fashion, tmp_path):
+    from kvision.data.examples import DataBundle, Split
+    from kvision.models import build_model
+    from kvision.semi import StudentLearner
+
+    keras.utils.set_random_seed(0)
+    teacher = build_model("lenet5", (28, 28, 1), 10, head_dropout=0.9)
+    teacher_path = str(tmp_path / "teacher.keras")
+    teacher.save(teacher_path)
+    pool = Split(fashion.train.images[:40], fashion.train.labels[:40])
+    data = DataBundle(Split(fashion.train.images[40:50], fashion.train.labels[40:50]), pool.take([]),
+                      pool.take([]), pool, list(map(str, range(10))), (28, 28, 1))
+    learner = StudentLearner(build_model("lenet5", (28, 28, 1), 10), teacher=teacher_path,
+                             labels="soft", confidence_threshold=0.0, balance=False)
+    index, target = learner.pseudo_labels(data, str(tmp_path))
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(
+        teacher(pool.images.astype("float32"), training=False)))
+    np.testing.assert_allclose(target, expected[index], atol=1e-5)  # deterministic: no dropout
+    hard = StudentLearner(build_model("lenet5", (28, 28, 1), 10), teacher=teacher_path, labels="hard",
+                          balance=False)
+    _, hard_target = hard.pseudo_labels(data, str(tmp_path / "hard"))
+    assert set(np.unique(hard_target)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(hard_target.argmax(-1), expected[index].argmax(-1))
+
+
+def test_noisy_student_runs_resumes_and_plots(write_recipe, tmp_path):
+    import json
+    import os
+
+    from kvision.recipes import load_recipe
+    from kvision.run import run_recipe
+
+    path = write_recipe(noisy_student_recipe(iterations=2))
+    run_dir = tmp_path / "run"
+    summary = run_recipe(load_recipe(path), str(run_dir))
+    assert [i["stage"] for i in summary["iterations"]] == ["teacher", "student1", "student2"]
+    assert (run_dir / "iterations.png").is_file()
+    report = json.loads((run_dir / "student1" / "pseudo_labels.json").read_text())
+    assert report["pool"] > 50000 and len(report["kept_per_class"]) == 10
+    first_labels = os.path.getmtime(run_dir / "student1" / "pseudo_labels.npz")
+    # "kill" the last iteration: forget its result; re-running redoes only that one
+    os.remove(run_dir / "student2" / "summary.json")
+    state = run_dir / "student2" / "checkpoints" / "state" / "state.json"
+    state.write_text(json.dumps({**json.loads(state.read_text()), "finished": False}))
+    again = run_recipe(load_recipe(path), str(run_dir))
+    assert [s["status"] for s in again["stages"]] == ["finished", "finished", "interrupted"]
+    assert os.path.getmtime(run_dir / "student1" / "pseudo_labels.npz") == first_labels

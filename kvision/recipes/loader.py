@@ -159,10 +159,17 @@ def recipe_from_mapping(data, default_name="run"):
     if "name" not in data:
         recipe.name = default_name
     checks.check_recipe(recipe)
+    if recipe.stages and recipe.train.learner == "noisy_student":
+        raise RecipeError("a noisy_student recipe makes its own stages; use it without 'stages:' (or "
+                          "as a plain recipe of its own)", "train.learner", "noisy_student")
     if recipe.stages:
         from kvision.recipes.stages import build_stages
 
         recipe.stage_recipes = build_stages(data, recipe)
+    elif recipe.train.learner == "noisy_student":
+        from kvision.semi.noisy_student import expand
+
+        recipe.stage_recipes = expand(recipe)
     return recipe
 
 

@@ -190,6 +190,38 @@ class PseudoLabelConfig:
 
 
 @dataclasses.dataclass
+class StudentConfig:
+    """Settings of the `student` learner: one Noisy Student iteration (kvision/semi/student.py)."""
+
+    teacher: Optional[str] = setting(None, doc="the teacher: stage:NAME, a run folder or a .keras file")
+    labels: str = setting("soft", choices=("soft", "hard"), doc="the teacher's probabilities, or its "
+                          "argmax")
+    confidence_threshold: float = setting(0.0, min=0.0, max=1.0, doc="drop pool images whose top "
+                                          "probability is lower")
+    balance: bool = setting(True, doc="equal pseudo-labeled counts per class (trim or repeat)")
+    pseudo_ratio: int = setting(3, min=1, doc="pseudo-labeled images per labeled image in a batch")
+
+
+@dataclasses.dataclass
+class NoisyStudentConfig:
+    """Settings of the `noisy_student` learner, which expands into stages (kvision/semi/noisy_student.py)."""
+
+    iterations: int = setting(2, min=1, doc="students trained one after another, each the next "
+                              "one's teacher")
+    students: list[dict] = setting(default_factory=list, doc="model sections of the students, one per "
+                                   "iteration (the last repeats); empty: the recipe's model")
+    labels: str = setting("soft", choices=("soft", "hard"), doc="soft or hard pseudo-labels")
+    confidence_threshold: float = setting(0.0, min=0.0, max=1.0, doc="drop pool images whose top "
+                                          "probability is lower")
+    balance: bool = setting(True, doc="equal pseudo-labeled counts per class")
+    pseudo_ratio: int = setting(3, min=1, doc="pseudo-labeled images per labeled image in a batch")
+    noise_augment: Optional[list[AugmentSpec]] = setting(None, doc="the students' augmentation (the "
+                                                         "input noise); null: the recipe's augment")
+    student_train: dict = setting(default_factory=dict, doc="train keys the students use instead of "
+                                  "the teacher's (epochs, steps_per_epoch, optimizer, ...)")
+
+
+@dataclasses.dataclass
 class TrainConfig:
     """How to train."""
 
@@ -207,6 +239,10 @@ class TrainConfig:
                                      "settings")
     pseudo_label: PseudoLabelConfig = setting(default_factory=PseudoLabelConfig,
                                               doc="the pseudo_label learner's settings")
+    student: StudentConfig = setting(default_factory=StudentConfig, doc="the student learner's "
+                                     "settings")
+    noisy_student: NoisyStudentConfig = setting(default_factory=NoisyStudentConfig,
+                                                doc="the noisy_student learner's settings")
     jit_compile: bool = setting(False, doc="XLA-compile the train step (measured slower on "
                                 "small CNNs on CPU, hence off by default)")
     verbose: int = setting(1, choices=(0, 1, 2), doc="0 silent, 1 progress bar, 2 a line per epoch")

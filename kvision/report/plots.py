@@ -92,3 +92,29 @@ def plot_augment_grid(originals, augmented, path, class_names=None, labels=None)
     fig.tight_layout()
     atomic_save(path, fig.savefig)
     plt.close(fig)
+
+
+def plot_iterations(accuracies, path, title="Accuracy per iteration"):
+    """Self-training progress: accuracy per iteration, the supervised baseline as a line.
+
+    Args:
+        accuracies: iteration 0 (the teacher trained on labels alone: the
+            supervised baseline) first, then each student.
+        path: the PNG to write.
+        title: the plot's title.
+    """
+    fig, ax = plt.subplots(figsize=(6, 4))
+    iterations = np.arange(len(accuracies))
+    ax.plot(iterations, accuracies, "-o", label="teacher (0) and students")
+    ax.axhline(accuracies[0], color="gray", linestyle="--", label="supervised baseline")
+    for i, value in zip(iterations, accuracies):
+        ax.annotate(f"{value:.3f}", (i, value), textcoords="offset points", xytext=(0, 6), ha="center")
+    ax.set_xticks(iterations)
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    atomic_save(path, fig.savefig)
+    plt.close(fig)

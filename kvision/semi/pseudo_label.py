@@ -143,7 +143,7 @@ class RecipePseudoLabelLearner(PseudoLabelLearner):
         self.unlabeled_ratio = unlabeled_ratio
         self.strong_augment = strong_augment
 
-    def training_stream(self, recipe, data):
+    def training_stream(self, recipe, data, run_dir):
         """A function of batches to skip giving the labeled + unlabeled stream."""
         from kvision.semi.streams import labeled_and_unlabeled, require_unlabeled
 
