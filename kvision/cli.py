@@ -82,7 +82,7 @@ def check(recipe, overrides):
 
     resolved = load_recipe(recipe, overrides)
     for stage in getattr(resolved, "stage_recipes", None) or [resolved]:
-        where = f" stage {stage.name}:" if resolved.stages else ""
+        where = f" stage {stage.name}:" if getattr(resolved, "stage_recipes", None) else ""
         click.echo(f"{recipe}:{where} ok (model {stage.model.name}, learner {stage.train.learner}, "
                    f"{stage.train.epochs} epochs, data {stage.data.source})")
 
