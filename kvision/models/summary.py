@@ -12,13 +12,22 @@ def paper_of(builder):
     return " ".join(doc.split("\n\n")[0].split())
 
 
+def needs_more_than_a_shape(builder):
+    """True for builders with required keywords besides input_shape and num_classes."""
+    import inspect
+
+    return any(p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+               for name, p in inspect.signature(builder).parameters.items()
+               if name not in ("input_shape", "num_classes"))
+
+
 def model_table(input_shape, num_classes=10):
     """A text table: name, parameters and FLOPs at `input_shape`, and paper, per model."""
     import keras
 
     rows = []
     for name, builder in MODELS.items():
-        if name == "pretrained":  # its size is its source's
+        if needs_more_than_a_shape(builder):  # `pretrained`: its size is its source's
             rows.append((name, "its source's", "its source's", paper_of(builder)))
             continue
         try:
