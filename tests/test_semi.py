@@ -215,3 +215,14 @@ def test_noisy_student_runs_resumes_and_plots(write_recipe, tmp_path):
     again = run_recipe(load_recipe(path), str(run_dir))
     assert [s["status"] for s in again["stages"]] == ["finished", "finished", "interrupted"]
     assert os.path.getmtime(run_dir / "student1" / "pseudo_labels.npz") == first_labels
+
+
+def test_student_learner_round_trips_through_get_config():
+    from kvision.models import build_model
+    from kvision.semi import StudentLearner
+
+    learner = StudentLearner(build_model("lenet5", (28, 28, 1), 10), teacher="runs/x/teacher",
+                             labels="hard", confidence_threshold=0.7, balance=False, pseudo_ratio=5)
+    clone = StudentLearner.from_config(learner.get_config())
+    for key in ("teacher", "labels", "confidence_threshold", "balance", "pseudo_ratio"):
+        assert getattr(clone, key) == getattr(learner, key)
