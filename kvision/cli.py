@@ -38,6 +38,23 @@ def handles_errors(command):
 
 
 recipe_argument = click.argument("recipe", type=click.Path(dir_okay=False))
+backend_option = click.option("--backend", type=click.Choice(["tensorflow", "jax", "torch"]),
+                              default=None, help="Keras backend (overrides the recipe's backend:).")
+
+
+def choose_backend(recipe, overrides, backend):
+    """Sets the Keras backend from --backend or the recipe, before Keras is imported."""
+    from kvision.backend import select_backend
+    from kvision.recipes.loader import apply_override, read_yaml
+
+    if backend is not None:
+        select_backend(backend, "--backend")
+        return
+    data = read_yaml(recipe)  # plain YAML: no Keras import yet
+    for assignment in overrides:
+        apply_override(data, assignment)
+    if isinstance(data.get("backend"), str):
+        select_backend(data["backend"], f"{recipe}: backend")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                           help="Override a recipe key, e.g. --set train.epochs=3 (repeatable).")
 
@@ -55,16 +72,20 @@ def main():
 @click.option("--output", type=click.Path(file_okay=False), default=None,
               help="Run folder (default: OUTPUT_DIR/NAME from the recipe).")
 @click.option("--restart", is_flag=True, help="Discard an earlier run in the folder and start over.")
+@backend_option
 @handles_errors
-def run(recipe, overrides, output, restart):
+def run(recipe, overrides, output, restart, backend):
     """Train and evaluate as RECIPE says; write the run folder.
 
     Re-running the same command after the process was killed resumes from the
     last checkpoint; re-running a finished run does nothing.
     """
+    choose_backend(recipe, overrides, backend)
     from kvision.recipes import load_recipe
 
     resolved = load_recipe(recipe, overrides)
+    if backend is not None:
+        resolved.backend = backend
     from kvision.run import run_recipe
 
     summary = run_recipe(resolved, output, restart=restart)

@@ -116,6 +116,9 @@ def run_recipe(recipe, output=None, restart=False):
     Returns:
         The summary dict (also written to summary.json).
     """
+    from kvision.backend import select_backend
+
+    select_backend(recipe.backend, "the recipe's backend")  # refuses a switch after Keras is imported
     if recipe.stages or recipe.train.learner == "noisy_student":
         return run_stages(recipe, output, restart)
     started = time.time()

@@ -137,3 +137,33 @@ def test_run_knn_recipe(cli, write_recipe, image_folder, tmp_path):
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["evaluation"]["num_examples"] == 6 and summary["test_accuracy"] >= 0.5
     assert summary["parameters"] == 30 * (28 * 28 + 1)  # 30 stored images and their labels
+
+
+def test_backend_option_runs_the_recipe_on_jax(write_recipe, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import tiny_recipe
+
+    path = write_recipe(tiny_recipe())
+    out = tmp_path / "jax_run"
+    result = subprocess.run([sys.executable, "-m", "kvision.cli", "run", "--backend", "jax", path,
+                             "--output", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((out / "summary.json").read_text())["backend"] == "jax"
+
+
+def test_recipe_backend_is_refused_once_keras_runs_another(write_recipe, tmp_path):
+    from conftest import tiny_recipe
+    from kvision.errors import KvisionError
+    from kvision.recipes import load_recipe
+    from kvision.run import run_recipe
+
+    import keras
+
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    recipe = tiny_recipe()
+    recipe["backend"] = other
+    with pytest.raises(KvisionError, match=f"asks for the {other} backend.*cannot switch"):
+        run_recipe(load_recipe(write_recipe(recipe)), str(tmp_path / "run"))
