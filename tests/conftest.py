@@ -66,3 +66,42 @@ def tiny_recipe(**sections):
     for key, value in sections.items():
         recipe[key] = value
     return recipe
+
+
+def kill_mid_epoch(recipe_file, run_dir, state_dir, steps_per_epoch):
+    """Runs `kvision run` and SIGKILLs it once a checkpoint inside the second epoch exists.
+
+    Args:
+        recipe_file: the recipe.
+        run_dir: the --output folder.
+        state_dir: the folder whose checkpoints/state/state.json to watch (the
+            run folder, or a stage's folder inside it).
+        steps_per_epoch: steps of one epoch of the watched run.
+
+    Returns:
+        The step of the last checkpoint before the kill.
+    """
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    state = state_dir / "checkpoints" / "state" / "state.json"
+    process = subprocess.Popen([sys.executable, "-m", "kvision.cli", "run", str(recipe_file),
+                                "--output", str(run_dir)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    deadline, step = time.time() + 300, 0
+    while time.time() < deadline and process.poll() is None:
+        try:
+            step = json.loads(state.read_text())["step"]
+        except (OSError, ValueError, KeyError):
+            step = 0
+        if steps_per_epoch < step < 2 * steps_per_epoch and step % steps_per_epoch:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            return step
+        time.sleep(0.02)
+    process.kill()
+    pytest.fail(f"could not catch the run mid-epoch (last step seen {step})")

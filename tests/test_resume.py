@@ -2,13 +2,12 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+import conftest
 from conftest import tiny_recipe
 
 EPOCHS, STEPS = 3, 150
@@ -29,25 +28,7 @@ def kvision(*args, **kwargs):
 
 
 def kill_mid_epoch(recipe_file, run_dir):
-    """Starts a run and SIGKILLs it once a checkpoint inside the second epoch exists."""
-    state = run_dir / "checkpoints" / "state" / "state.json"
-    process = subprocess.Popen([sys.executable, "-m", "kvision.cli", "run", recipe_file, "--output",
-                                str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    deadline = time.time() + 300
-    step = 0
-    while time.time() < deadline and process.poll() is None:
-        try:
-            step = json.loads(state.read_text())["step"]
-        except (OSError, ValueError, KeyError):
-            step = 0
-        if STEPS < step < 2 * STEPS and step % STEPS:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            return step
-        time.sleep(0.02)
-    process.kill()
-    pytest.fail(f"could not catch the run mid-epoch (last step seen {step})")
+    return conftest.kill_mid_epoch(recipe_file, run_dir, run_dir, STEPS)
 
 
 def test_killed_run_resumes_with_the_same_total_steps(recipe_file, tmp_path):

@@ -80,10 +80,7 @@ def test_bad_stages_are_refused_before_any_work(write_recipe, change, message, k
 
 
 def test_a_stage_killed_mid_epoch_resumes_and_earlier_stages_are_kept(write_recipe, tmp_path):
-    import signal
-    import subprocess
-    import sys
-    import time
+    from conftest import kill_mid_epoch
 
     steps = 150
     recipe = two_stage()
@@ -91,23 +88,8 @@ def test_a_stage_killed_mid_epoch_resumes_and_earlier_stages_are_kept(write_reci
     recipe["stages"][1]["runtime"] = {"checkpoint_every_steps": 7}
     path = write_recipe(recipe)
     run_dir = tmp_path / "run"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen([sys.executable, "-m", "kvision.cli", "run", path, "--output",
-                                str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env=env)
-    state = run_dir / "transfer" / "checkpoints" / "state" / "state.json"
-    deadline, step = time.time() + 300, 0
-    while time.time() < deadline and process.poll() is None:
-        try:
-            step = json.loads(state.read_text())["step"]
-        except (OSError, ValueError, KeyError):
-            step = 0
-        if steps < step < 2 * steps and step % steps:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    process.wait()
-    assert steps < step < 2 * steps, f"could not catch stage 2 mid-epoch (last step {step})"
+    step = kill_mid_epoch(path, run_dir, run_dir / "transfer", steps)
+    assert steps < step < 2 * steps
     assert not (run_dir / "transfer" / "summary.json").exists()
     pretrain_time = os.path.getmtime(run_dir / "pretrain" / "summary.json")
 

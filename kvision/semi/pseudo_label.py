@@ -19,6 +19,7 @@ so BatchNorm sees them together.
 import keras
 from keras import ops
 
+from kvision.learners.wrapper import ModelLearner
 from kvision.registry import LEARNERS
 from kvision.semi.ramp import rampup_weight
 
@@ -26,7 +27,7 @@ VARIANTS = ("lee2013", "threshold", "fixmatch")
 
 
 @keras.saving.register_keras_serializable("kvision")
-class PseudoLabelLearner(keras.Model):
+class PseudoLabelLearner(ModelLearner):
     """Trains `model` on labeled batches plus its own pseudo-labels for unlabeled batches.
 
     Training inputs are a dict: "labeled" images (their one-hot labels are
@@ -45,6 +46,9 @@ class PseudoLabelLearner(keras.Model):
         rampup_steps: steps over which it rises (0: at once).
         label_smoothing: label smoothing of the labeled cross-entropy.
     """
+
+    CONFIG_KEYS = ("variant", "confidence_threshold", "unlabeled_weight", "rampup_start", "rampup_steps",
+                   "label_smoothing")
 
     def __init__(self, model, variant="fixmatch", confidence_threshold=0.95, unlabeled_weight=1.0,
                  rampup_start=0, rampup_steps=0, label_smoothing=0.0, **kwargs):
@@ -121,18 +125,6 @@ class PseudoLabelLearner(keras.Model):
         if isinstance(x, dict):
             y_pred = y_pred[: ops.shape(x["labeled"])[0]]
         return super().compute_metrics(x, y, y_pred, sample_weight)
-
-    def get_config(self):
-        return {**super().get_config(), "model": keras.saving.serialize_keras_object(self.model),
-                "variant": self.variant, "confidence_threshold": self.confidence_threshold,
-                "unlabeled_weight": self.unlabeled_weight, "rampup_start": self.rampup_start,
-                "rampup_steps": self.rampup_steps, "label_smoothing": self.label_smoothing}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["model"] = keras.saving.deserialize_keras_object(config["model"])
-        return cls(**config)
 
 
 class RecipePseudoLabelLearner(PseudoLabelLearner):

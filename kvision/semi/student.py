@@ -24,6 +24,7 @@ from kvision.data import make_dataset
 from kvision.data.examples import Split
 from kvision.io import atomic_write_bytes, atomic_write_text
 from kvision.learners.classify import classification_loss
+from kvision.learners.wrapper import ModelLearner
 from kvision.registry import LEARNERS
 from kvision.semi.selection import select_pseudo_labels
 
@@ -43,7 +44,7 @@ def teacher_probabilities(teacher, split, image_shape, num_classes, batch_size=1
 
 
 @keras.saving.register_keras_serializable("kvision")
-class StudentLearner(keras.Model):
+class StudentLearner(ModelLearner):
     """Trains `model` on labeled images plus a teacher's pseudo-labels for the unlabeled pool.
 
     Args:
@@ -54,6 +55,8 @@ class StudentLearner(keras.Model):
         balance: equal pseudo-labeled counts per class (trim or repeat).
         pseudo_ratio: pseudo-labeled images per labeled image in a batch.
     """
+
+    CONFIG_KEYS = ("teacher", "labels", "confidence_threshold", "balance", "pseudo_ratio")
 
     def __init__(self, model, teacher=None, labels="soft", confidence_threshold=0.0, balance=True,
                  pseudo_ratio=3, **kwargs):
@@ -66,9 +69,6 @@ class StudentLearner(keras.Model):
         self.confidence_threshold = float(confidence_threshold)
         self.balance = bool(balance)
         self.pseudo_ratio = int(pseudo_ratio)
-
-    def call(self, images, training=None):
-        return self.model(images, training=training)
 
     def pseudo_labels(self, data, run_dir):
         """(pool indices, targets) for the student, computed once and kept in run_dir.
@@ -147,18 +147,6 @@ class StudentLearner(keras.Model):
             return tf.data.Dataset.zip((labeled, pseudo_ds)).map(combine).prefetch(tf.data.AUTOTUNE)
 
         return stream
-
-    def get_config(self):
-        return {**super().get_config(), "model": keras.saving.serialize_keras_object(self.model),
-                "teacher": self.teacher, "labels": self.labels,
-                "confidence_threshold": self.confidence_threshold, "balance": self.balance,
-                "pseudo_ratio": self.pseudo_ratio}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["model"] = keras.saving.deserialize_keras_object(config["model"])
-        return cls(**config)
 
 
 @LEARNERS.register("student")

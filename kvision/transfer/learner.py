@@ -17,6 +17,7 @@ Keras also keeps them in inference mode: their moving statistics do not move.
 import keras
 
 from kvision.learners.classify import classification_loss
+from kvision.learners.wrapper import ModelLearner
 from kvision.registry import LEARNERS
 from kvision.transfer.surgery import freeze_backbone, split_model
 from kvision.transfer.update_scale import scale_updates
@@ -26,7 +27,7 @@ UNFREEZE = ("all", "last_n_blocks")
 
 
 @keras.saving.register_keras_serializable("kvision")
-class TransferLearner(keras.Model):
+class TransferLearner(ModelLearner):
     """Trains a classifier whose backbone was pretrained; `learner.model` is the artefact.
 
     Usable without recipes:
@@ -55,6 +56,9 @@ class TransferLearner(keras.Model):
             frozen and in inference mode.
     """
 
+    CONFIG_KEYS = ("mode", "backbone_lr_multiplier", "unfreeze", "blocks", "probe_epochs",
+                   "freeze_batch_norm")
+
     def __init__(self, model, mode="finetune", backbone_lr_multiplier=0.1, unfreeze="all", blocks=1,
                  probe_epochs=1, freeze_batch_norm=True, **kwargs):
         super().__init__(**kwargs)
@@ -72,9 +76,6 @@ class TransferLearner(keras.Model):
         self.freeze_batch_norm = bool(freeze_batch_norm)
         self.phase = None
         self._set_phase(self.phase_at(0))
-
-    def call(self, images, training=None):
-        return self.model(images, training=training)
 
     @property
     def phase_starts(self):
@@ -133,18 +134,6 @@ class TransferLearner(keras.Model):
             return second
         self.enter_phase(initial_epoch)
         return super().fit(*args, epochs=epochs, initial_epoch=initial_epoch, **kwargs)
-
-    def get_config(self):
-        return {**super().get_config(), "model": keras.saving.serialize_keras_object(self.model),
-                "mode": self.mode, "backbone_lr_multiplier": self.backbone_lr_multiplier,
-                "unfreeze": self.unfreeze, "blocks": self.blocks, "probe_epochs": self.probe_epochs,
-                "freeze_batch_norm": self.freeze_batch_norm}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["model"] = keras.saving.deserialize_keras_object(config["model"])
-        return cls(**config)
 
 
 @LEARNERS.register("transfer")
