@@ -36,6 +36,7 @@ from kvision.report.plots import plot_confusion, plot_curves
 from kvision.runtime.checkpoint import StepCheckpoint, TrainingState
 from kvision.runtime.nan_guard import StopOnNaN
 from kvision.runtime.strategy import make_placement
+from kvision.runtime.termination import StopOnSignal
 from kvision.training import build_optimizer, build_schedule
 from kvision.training.callbacks import ArtefactCheckpoint, Throughput
 
@@ -285,8 +286,9 @@ def _run(recipe, run_dir, state, placement, started):
              f"{model.count_params():,}", cfg.epochs, steps_per_epoch)
     if getattr(learner, "resumable", True):
         guard = StopOnNaN()
-        callbacks += [guard, StepCheckpoint(state, recipe.runtime.checkpoint_every_steps, guard)]
-        with placement.scope():
+        stopper = StopOnSignal(state)
+        callbacks += [guard, StepCheckpoint(state, recipe.runtime.checkpoint_every_steps, guard), stopper]
+        with placement.scope(), stopper:
             train_resumably(learner, state, train_stream, val_ds, callbacks, cfg, steps_per_epoch, guard)
     else:
         learner.fit(train_stream(repeat=False), epochs=cfg.epochs, validation_data=val_ds,

@@ -137,3 +137,31 @@ def test_mixed_precision_run_keeps_float32_logits(write_recipe, tmp_path):
     model = keras.saving.load_model(tmp_path / "run" / "model.keras")
     assert model.get_layer("backbone").get_layer("c1").compute_dtype == "bfloat16"
     assert model.output.dtype == "float32"
+
+
+def test_sigterm_checkpoints_exits_cleanly_and_resumes(recipe_file, tmp_path):
+    import signal
+
+    run_dir = tmp_path / "terminated"
+    state = run_dir / "checkpoints" / "state" / "state.json"
+    process = subprocess.Popen([sys.executable, "-m", "kvision.cli", "run", recipe_file, "--output",
+                                str(run_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    import time
+
+    deadline = time.time() + 300
+    while time.time() < deadline and not state.exists():
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1, stderr[-2000:]
+    assert "stopped by SIGTERM at step" in stderr and "Run the same command again to resume" in stderr
+    saved = json.loads(state.read_text())
+    assert 0 < saved["step"] < EPOCHS * STEPS and not saved["finished"]
+    resumed = kvision("run", recipe_file, "--output", run_dir)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["total_steps"] == EPOCHS * STEPS
+    epochs = [int(float(line.split(",")[0])) for line in
+              (run_dir / "metrics.csv").read_text().splitlines()[1:]]
+    assert epochs == list(range(EPOCHS))  # no half epoch logged
