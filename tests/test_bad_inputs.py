@@ -1,0 +1,151 @@
+"""The catalogue of bad inputs: each ends in one clear message and an exit code, through the CLI.
+
+Exit codes: 2 for a bad recipe or argument (nothing has run), 1 for a
+failure while running. Messages are checked for the words a user needs.
+"""
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import tiny_recipe
+from kvision.cli import main
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def with_changes(**changes):
+    """tiny_recipe() with dotted-path changes applied (value None deletes the key)."""
+    recipe = tiny_recipe()
+    for path, value in changes.items():
+        node = recipe
+        keys = path.split("__")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+    return recipe
+
+
+RECIPE_TEXT_CASES = {
+    "not yaml": ("data: [unclosed", "not valid YAML at line"),
+    "a list": ("- data\n- model\n", "expected a mapping of sections"),
+    "empty": ("", "the recipe is empty"),
+    "python tag": ("data: !!python/object/apply:os.system ['echo hi']\n", "YAML tag refused"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RECIPE_TEXT_CASES))
+def test_recipe_text_that_is_not_a_recipe(cli, write_recipe, case):
+    text, message = RECIPE_TEXT_CASES[case]
+    result = cli("check", write_recipe(text))
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+RECIPE_CASES = {
+    "unknown top-level key": (dict(modle={"name": "lenet5"}), ["modle", "Did you mean 'model'"]),
+    "misspelled nested key": (dict(train__epocs=3), ["train.epocs", "Did you mean 'epochs'"]),
+    "wrong type": (dict(train__epochs="three"), ["train.epochs", "expected a whole number"]),
+    "zero epochs": (dict(train__epochs=0), ["train.epochs", "at least 1"]),
+    "negative batch size": (dict(data__batch_size=-4), ["data.batch_size", "at least 1"]),
+    "learning rate not a number": (dict(train__optimizer={"learning_rate": "fast"}),
+                                   ["train.optimizer.learning_rate", "expected a number"]),
+    "unknown model": (dict(model={"name": "lenet"}), ["model.name", "Did you mean 'lenet5'"]),
+    "unknown augmentation": (dict(augment=["flipp"]), ["augment.0", "flip"]),
+    "unknown learner": (dict(train__learner="clasify"), ["train.learner", "Did you mean 'classify'"]),
+    "unknown optimizer": (dict(train__optimizer={"name": "adamm"}), ["train.optimizer.name", "adam"]),
+    "unknown data source": (dict(data__source="fashion_mnst"), ["data.source", "fashion_mnist"]),
+    "builder keyword that does not exist": (dict(model={"name": "lenet5", "activaton": "relu"}),
+                                            ["model.activaton", "Did you mean 'activation'"]),
+    "imports a missing module": (dict(imports=["no_such_module_xyz"]),
+                                 ["imports.0", "cannot import module 'no_such_module_xyz'"]),
+    "stage refers to a missing stage": (
+        dict(stages=[{"name": "a"}, {"name": "b", "model": {"name": "pretrained", "source": "stage:c"}}]),
+        ["stages.1.model.source", "no stage named 'c'"]),
+    "stage refers to a later stage": (
+        dict(stages=[{"name": "a", "model": {"name": "pretrained", "source": "stage:b"}}, {"name": "b"}]),
+        ["stages.0.model.source", "does not come before it"]),
+    "stage refers to itself (a cycle)": (
+        dict(stages=[{"name": "a", "model": {"name": "pretrained", "source": "stage:a"}}]),
+        ["stages.0.model.source", "does not come before it"]),
+    "distill without a teacher": (dict(train__learner="distill"), ["train.distill.teacher",
+                                                                   "needs a teacher"]),
+    "unknown backend": (dict(backend="mxnet"), ["backend", "tensorflow, jax, torch"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RECIPE_CASES))
+def test_bad_recipe_gets_one_message_naming_the_key(cli, write_recipe, case):
+    changes, needles = RECIPE_CASES[case]
+    path = write_recipe(with_changes(**changes))
+    result = cli("check", path)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and "Traceback" not in result.output
+    assert path in result.output
+    for needle in needles:
+        assert needle in result.output, result.output
+
+
+def run(cli, write_recipe, tmp_path, **changes):
+    return cli("run", write_recipe(with_changes(**changes)), "--output", tmp_path / "run")
+
+
+def test_image_folder_missing(cli, write_recipe, tmp_path):
+    result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{tmp_path / 'nowhere'}",
+                 data__source_options={})
+    assert result.exit_code in (1, 2) and "nowhere" in result.output
+
+
+def test_image_folder_with_one_class(cli, write_recipe, tmp_path, image_folder):
+    import shutil
+
+    for extra in ("trouser", "pullover"):
+        shutil.rmtree(image_folder / extra)
+    result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{image_folder}",
+                 data__source_options={})
+    assert result.exit_code in (1, 2) and "class" in result.output, result.output
+
+
+def test_labeled_per_class_larger_than_a_class_has(cli, write_recipe, tmp_path, image_folder):
+    result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{image_folder}",
+                 data__source_options={}, data__labeled_per_class=50, data__validation_split=0.0)
+    assert result.exit_code in (1, 2) and "labeled_per_class" in result.output, result.output
+
+
+def test_semi_supervised_learner_without_an_unlabeled_pool(cli, write_recipe, tmp_path):
+    result = run(cli, write_recipe, tmp_path, train__learner="pseudo_label")
+    assert result.exit_code == 1 and "data.labeled_per_class" in result.output
+
+
+def test_pretrained_checkpoint_whose_input_does_not_fit(cli, write_recipe, tmp_path):
+    import keras
+
+    from kvision.models import build_model
+
+    model = build_model("lenet5", (32, 32, 3), 10)
+    path = tmp_path / "rgb32.keras"
+    model.save(path)
+    keras.backend.clear_session()
+    result = run(cli, write_recipe, tmp_path, model={"name": "pretrained", "source": str(path)})
+    assert result.exit_code == 1 and "takes images of shape (32, 32, 3)" in result.output
+
+
+def test_a_file_that_is_not_a_model(cli, write_recipe, tmp_path):
+    path = tmp_path / "notes.keras"
+    path.write_text("not a model")
+    result = run(cli, write_recipe, tmp_path, model={"name": "pretrained", "source": str(path)})
+    assert result.exit_code == 1 and "cannot load" in result.output
+
+
+def test_output_folder_not_writable(cli, write_recipe, tmp_path):
+    blocker = tmp_path / "a_file"  # a folder cannot be made inside a file, even by root
+    blocker.write_text("")
+    result = cli("run", write_recipe(tiny_recipe()), "--output", blocker / "run")
+    assert result.exit_code == 1 and "cannot write to the output folder" in result.output
