@@ -149,3 +149,30 @@ def test_output_folder_not_writable(cli, write_recipe, tmp_path):
     blocker.write_text("")
     result = cli("run", write_recipe(tiny_recipe()), "--output", blocker / "run")
     assert result.exit_code == 1 and "cannot write to the output folder" in result.output
+
+
+def broken_files(folder):
+    good = next((folder / "tshirt").glob("*.png")).read_bytes()
+    (folder / "tshirt" / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0" + good[:40])
+    (folder / "trouser" / "empty.png").write_bytes(b"")
+    (folder / "pullover" / "notes.jpg").write_text("not an image")
+
+
+def test_broken_image_files_are_skipped_and_counted_by_default(cli, write_recipe, tmp_path, image_folder,
+                                                               caplog):
+    import logging
+
+    broken_files(image_folder)
+    with caplog.at_level(logging.WARNING, logger="kvision"):
+        result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{image_folder}",
+                     data__source_options={}, data__validation_split=0.0)
+    assert result.exit_code == 0, result.output
+    assert "skipped 3 unreadable image(s)" in caplog.text
+
+
+def test_broken_image_files_stop_the_run_when_asked(cli, write_recipe, tmp_path, image_folder):
+    broken_files(image_folder)
+    result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{image_folder}",
+                 data__source_options={"bad_files": "fail"})
+    assert result.exit_code == 1
+    assert any(name in result.output for name in ("truncated.jpg", "empty.png", "notes.jpg"))
