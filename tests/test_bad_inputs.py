@@ -176,3 +176,47 @@ def test_broken_image_files_stop_the_run_when_asked(cli, write_recipe, tmp_path,
                  data__source_options={"bad_files": "fail"})
     assert result.exit_code == 1
     assert any(name in result.output for name in ("truncated.jpg", "empty.png", "notes.jpg"))
+
+
+def test_disk_full_while_writing_keeps_the_previous_outputs(write_recipe, tmp_path, monkeypatch):
+    """A write that fails (ENOSPC) leaves the earlier summary, model and checkpoint as they were."""
+    import errno
+    import json
+
+    from kvision import io as kvision_io
+    from kvision.recipes import load_recipe
+    from kvision.run import run_recipe
+
+    path = write_recipe(tiny_recipe())
+    run_dir = tmp_path / "run"
+    run_recipe(load_recipe(path), str(run_dir))
+    before = {name: (run_dir / name).read_bytes() for name in ("summary.json", "model.keras")}
+    state_before = (run_dir / "checkpoints" / "state" / "state.json").read_text()
+
+    real_fdopen = kvision_io.os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.file = real_fdopen(fd, mode)
+
+        def write(self, data):
+            self.file.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(kvision_io.os, "fdopen", FullDisk)
+    # A longer run of the same recipe into the same folder: every atomic write now fails.
+    with pytest.raises(OSError, match="No space left"):
+        run_recipe(load_recipe(path, ["train.epochs=3"]), str(tmp_path / "run2"))
+    with pytest.raises(OSError, match="No space left"):
+        kvision_io.atomic_write_text(str(run_dir / "summary.json"), json.dumps({"half": True}))
+    monkeypatch.undo()
+    for name, data in before.items():
+        assert (run_dir / name).read_bytes() == data
+    assert (run_dir / "checkpoints" / "state" / "state.json").read_text() == state_before
+    assert not [p for p in run_dir.rglob(".tmp-*")]  # no half-written file left behind
