@@ -220,3 +220,69 @@ def test_disk_full_while_writing_keeps_the_previous_outputs(write_recipe, tmp_pa
         assert (run_dir / name).read_bytes() == data
     assert (run_dir / "checkpoints" / "state" / "state.json").read_text() == state_before
     assert not [p for p in run_dir.rglob(".tmp-*")]  # no half-written file left behind
+
+
+def test_image_folder_empty_and_with_an_empty_class(cli, write_recipe, tmp_path, image_folder):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{empty}", data__source_options={})
+    assert result.exit_code == 1 and "class folders" in result.output, result.output
+    (image_folder / "coat").mkdir()
+    result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{image_folder}",
+                 data__source_options={})
+    assert result.exit_code == 1 and "coat holds no images" in result.output, result.output
+
+
+def mixed_folder(root, fashion):
+    from PIL import Image
+
+    for c, mode in enumerate(["L", "RGB", "RGBA"]):
+        (root / f"c{c}").mkdir(parents=True)
+        for i in range(8):
+            image = Image.fromarray(fashion.train.images[i + 10 * c][..., 0]).convert(mode)
+            image.resize((28 + 4 * i, 28 + 2 * i)).save(root / f"c{c}" / f"{i}.png")
+    return root
+
+
+def test_mixed_modes_and_sizes_are_resized_and_said_so(cli, write_recipe, tmp_path, fashion, caplog):
+    import logging
+
+    root = mixed_folder(tmp_path / "mixed", fashion)
+    with caplog.at_level(logging.WARNING, logger="kvision"):
+        result = run(cli, write_recipe, tmp_path, data__source=f"image_folder:{root}",
+                     data__source_options={})
+    assert result.exit_code == 0, result.output
+    assert "images differ in size" in caplog.text and "data.image_size" in caplog.text
+    result = cli("run", write_recipe(with_changes(data__source=f"image_folder:{root}",
+                                                  data__source_options={}, data__image_size=[28, 28],
+                                                  data__channels=3)), "--output", tmp_path / "ok")
+    assert result.exit_code == 0, result.output
+
+
+def test_teacher_and_student_with_different_class_counts(cli, write_recipe, tmp_path):
+    from kvision.models import build_model
+
+    teacher = tmp_path / "teacher10.keras"
+    build_model("lenet5", (28, 28, 1), 10).save(teacher)
+    result = run(cli, write_recipe, tmp_path, data__classes=[0, 1, 2],
+                 train__learner="distill", train__distill={"teacher": str(teacher)})
+    assert result.exit_code == 1 and "gives 10 classes but the student's data has 3" in result.output
+
+
+def test_a_keras_file_with_a_lambda_layer_is_refused_in_safe_mode(cli, write_recipe, tmp_path):
+    import keras
+
+    inputs = keras.Input((28, 28, 1))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    x = keras.layers.Flatten()(x)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, keras.layers.Dense(10)(x)).save(path)
+    result = run(cli, write_recipe, tmp_path, model={"name": "pretrained", "source": str(path)})
+    assert result.exit_code == 1 and "Lambda" in result.output and "safe_mode=False" in result.output
+
+
+def test_loss_becoming_nan_stops_naming_the_step(cli, write_recipe, tmp_path):
+    result = run(cli, write_recipe, tmp_path, train__optimizer={"name": "sgd", "learning_rate": 1e12},
+                 runtime={"checkpoint_every_steps": 1})
+    assert result.exit_code == 1 and "the loss became NaN at step" in result.output, result.output
+    assert "last good checkpoint" in result.output or "no checkpoint" in result.output

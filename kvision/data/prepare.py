@@ -35,6 +35,14 @@ def infer_image_shape(split, image_size=None, channels=None):
         with Image.open(split.images[0]) as first:
             size = (first.height, first.width)
             source_channels = 1 if first.mode in ("L", "I", "I;16", "1") else 3
+        if image_size is None:
+            for path in split.images[1:50]:
+                with Image.open(path) as other:
+                    if (other.height, other.width) != size:
+                        log.warning("images differ in size (%s is %dx%d, %s is %dx%d); all are resized "
+                                    "to %dx%d. Set data.image_size: [height, width] to choose",
+                                    split.images[0], *size, path, other.height, other.width, *size)
+                        break
     else:
         first = split.images[0]
         size, source_channels = first.shape[:2], first.shape[-1]
