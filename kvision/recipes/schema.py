@@ -287,9 +287,6 @@ class Recipe:
     """A whole experiment."""
 
     name: str = setting("run", doc="run name; the run folder is output_dir/name")
-    backend: Optional[str] = setting(None, choices=("tensorflow", "jax", "torch"), doc="the Keras "
-                                     "backend (the CLI sets KERAS_BACKEND before importing Keras); "
-                                     "null: KERAS_BACKEND or Keras' default")
     seed: int = setting(0, min=0, doc="seed for splits, shuffling, augmentation and weights")
     imports: list[str] = setting(default_factory=list, doc="user modules that register "
                                  "components (the only way a recipe loads code)")
@@ -301,6 +298,9 @@ class Recipe:
     eval: EvalConfig = setting(default_factory=EvalConfig, doc="evaluation")
     runtime: RuntimeConfig = setting(default_factory=RuntimeConfig, doc="devices, checkpointing, "
                                      "precision")
+    backend: Optional[str] = setting(None, choices=("tensorflow", "jax", "torch"), doc="the Keras "
+                                     "backend (the CLI sets KERAS_BACKEND before importing Keras); "
+                                     "null: KERAS_BACKEND or Keras' default")
     export: ExportConfig = setting(default_factory=ExportConfig, doc="exports for serving")
     stages: list[dict] = setting(default_factory=list, doc="stages run in order, each a partial "
                                  "recipe merged over this one (kvision/recipes/stages.py)")
