@@ -28,6 +28,21 @@ def fashion_batch(fashion):
 
 
 @pytest.fixture
+def cli():
+    """Invokes the `kvision` CLI in-process (Click's CliRunner); returns the Result."""
+    from click.testing import CliRunner
+
+    from kvision.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
 def write_recipe(tmp_path):
     """Writes a recipe (a dict, or YAML text) to a file and returns its path."""
 

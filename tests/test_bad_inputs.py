@@ -5,20 +5,8 @@ failure while running. Messages are checked for the words a user needs.
 """
 
 import pytest
-from click.testing import CliRunner
 
 from conftest import tiny_recipe
-from kvision.cli import main
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 def with_changes(**changes):

@@ -6,21 +6,9 @@ import os
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from kvision.cli import main
 
 from conftest import tiny_recipe
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["check"], ["models"], ["augment"]])

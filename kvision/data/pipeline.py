@@ -127,3 +127,26 @@ def make_dataset(split, image_shape, num_classes, batch_size, *, training=False,
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     ds = ds.with_options(options)
     return ds.prefetch(AUTOTUNE)
+
+
+def predict_split(predict, split, image_shape, num_classes, batch_size=512):
+    """`predict(images)` over every image of `split`, un-augmented and in order, with a progress bar.
+
+    Args:
+        predict: batch of float32 images -> (batch, classes) outputs.
+        split: a `Split`.
+        image_shape, num_classes: as in `make_dataset`.
+        batch_size: images per call.
+
+    Returns:
+        A float32 array (len(split), classes).
+    """
+    import keras
+    import numpy as np
+
+    progress = keras.utils.Progbar(len(split), unit_name="image")
+    chunks = []
+    for images, _ in make_dataset(split, image_shape, num_classes, batch_size, cache=False):
+        chunks.append(keras.ops.convert_to_numpy(predict(images)).astype("float32"))
+        progress.add(len(chunks[-1]))
+    return np.concatenate(chunks) if chunks else np.zeros((0, num_classes), "float32")

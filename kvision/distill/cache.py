@@ -6,7 +6,6 @@ import json
 import logging
 import os
 
-import keras
 import numpy as np
 
 from kvision.io import atomic_write_bytes
@@ -32,7 +31,7 @@ def teacher_logits_for(distiller, split, image_shape, num_classes, folder, batch
     Returns:
         A float32 array (len(split), classes).
     """
-    from kvision.data import make_dataset
+    from kvision.data.pipeline import predict_split
     from kvision.run import weights_checksum
 
     key = hashlib.sha256(json.dumps([weights_checksum(distiller.teacher), len(split),
@@ -44,14 +43,9 @@ def teacher_logits_for(distiller, split, image_shape, num_classes, folder, batch
             if str(saved["key"]) == key:
                 log.info("teacher logits: reusing %s", path)
                 return saved["logits"]
-    dataset = make_dataset(split, image_shape, num_classes, batch_size, cache=False)
-    progress = keras.utils.Progbar(len(split), unit_name="image")
-    chunks = []
-    for images, _ in dataset:
-        logits = distiller.teacher(distiller.fit_to_teacher(images), training=False)
-        chunks.append(keras.ops.convert_to_numpy(logits).astype("float32"))
-        progress.add(len(chunks[-1]))
-    logits = np.concatenate(chunks) if chunks else np.zeros((0, num_classes), "float32")
+    logits = predict_split(lambda images: distiller.teacher(distiller.fit_to_teacher(images),
+                                                             training=False),
+                           split, image_shape, num_classes, batch_size)
     buffer = io.BytesIO()
     np.savez(buffer, logits=logits, key=np.array(key))
     atomic_write_bytes(path, buffer.getvalue())

@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from kvision.data import make_dataset
+from kvision.data.pipeline import predict_split
 from kvision.data.examples import Split
 from kvision.io import atomic_write_bytes, atomic_write_text
 from kvision.learners.classify import classification_loss
@@ -33,14 +34,8 @@ log = logging.getLogger("kvision")
 
 def teacher_probabilities(teacher, split, image_shape, num_classes, batch_size=1024):
     """The teacher's softmax outputs on every image of `split`: clean, `training=False`, in order."""
-    dataset = make_dataset(split, image_shape, num_classes, batch_size, cache=False)
-    progress = keras.utils.Progbar(len(split), unit_name="image")
-    chunks = []
-    for images, _ in dataset:
-        logits = teacher(images, training=False)
-        chunks.append(keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1)).astype("float32"))
-        progress.add(len(chunks[-1]))
-    return np.concatenate(chunks) if chunks else np.zeros((0, num_classes), "float32")
+    return predict_split(lambda images: keras.ops.softmax(teacher(images, training=False), axis=-1),
+                         split, image_shape, num_classes, batch_size)
 
 
 @keras.saving.register_keras_serializable("kvision")
