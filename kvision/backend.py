@@ -43,3 +43,21 @@ def select_backend(name, where="backend"):
         raise KvisionError(f"{where} asks for the {name} backend, but Keras was already imported with "
                            f"{current} in this process and cannot switch; start a new process with "
                            f"KERAS_BACKEND={name} (or `kvision run --backend {name} ...`)")
+
+
+def resolve_jit_compile(setting):
+    """The `jit_compile` to pass to `compile` for a recipe's `train.jit_compile`.
+
+    Args:
+        setting: True, False, or None (auto).
+
+    Returns:
+        `setting` when given; otherwise True on JAX (without jax.jit Keras runs
+        the step op by op) and False on TensorFlow and torch, where
+        tools/bench_backends.py measured compilation slower for small CNNs on CPU.
+    """
+    if setting is not None:
+        return bool(setting)
+    import keras
+
+    return keras.backend.backend() == "jax"

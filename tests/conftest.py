@@ -11,6 +11,19 @@ import yaml  # noqa: E402
 import kvision.components  # noqa: E402,F401
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skips tests marked tensorflow_only (tf.distribute, SavedModel) on the JAX and torch backends."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"TensorFlow-only by nature; this run uses the {backend} backend")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def fashion():
     """The real Fashion-MNIST (offline), loaded once per test session."""

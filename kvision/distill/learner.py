@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from kvision.backend import resolve_jit_compile
 from kvision.data.examples import Split
 from kvision.distill.cache import teacher_logits_for
 from kvision.distill.distiller import Distiller
@@ -75,7 +76,7 @@ def distill(model, optimizer, config):
                                 label_smoothing=config.label_smoothing)
     distiller.compile(optimizer=optimizer,
                       metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                      jit_compile=config.jit_compile)
+                      jit_compile=resolve_jit_compile(config.jit_compile))
     return distiller
 
 

@@ -2,6 +2,7 @@
 
 import keras
 
+from kvision.backend import resolve_jit_compile
 from kvision.registry import LEARNERS
 
 
@@ -25,5 +26,5 @@ def classify(model, optimizer, config):
     model.compile(optimizer=optimizer,
                   loss=classification_loss(config.label_smoothing),
                   metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                  jit_compile=config.jit_compile)
+                  jit_compile=resolve_jit_compile(config.jit_compile))
     return model

@@ -243,8 +243,9 @@ class TrainConfig:
                                      "settings")
     noisy_student: NoisyStudentConfig = setting(default_factory=NoisyStudentConfig,
                                                 doc="the noisy_student learner's settings")
-    jit_compile: bool = setting(False, doc="XLA-compile the train step (measured slower on "
-                                "small CNNs on CPU, hence off by default)")
+    jit_compile: Optional[bool] = setting(None, doc="compile the train step (XLA, jax.jit, "
+                                          "torch.compile); unset: on for JAX, where off runs op by "
+                                          "op, off for TensorFlow and torch (see resolve_jit_compile)")
     verbose: int = setting(1, choices=(0, 1, 2), doc="0 silent, 1 progress bar, 2 a line per epoch")
 
 

@@ -19,6 +19,7 @@ so BatchNorm sees them together.
 import keras
 from keras import ops
 
+from kvision.backend import resolve_jit_compile
 from kvision.learners.wrapper import ModelLearner
 from kvision.registry import LEARNERS
 from kvision.semi.ramp import rampup_weight
@@ -164,5 +165,5 @@ def pseudo_label(model, optimizer, config):
         rampup_steps=settings.rampup_steps, label_smoothing=config.label_smoothing,
         unlabeled_ratio=settings.unlabeled_ratio, strong_augment=settings.strong_augment)
     learner.compile(optimizer=optimizer, metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                    jit_compile=config.jit_compile)
+                    jit_compile=resolve_jit_compile(config.jit_compile))
     return learner

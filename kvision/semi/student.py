@@ -20,6 +20,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kvision.backend import resolve_jit_compile
 from kvision.data import make_dataset
 from kvision.data.pipeline import predict_split
 from kvision.data.examples import Split
@@ -162,5 +163,5 @@ def student(model, optimizer, config):
                              balance=settings.balance, pseudo_ratio=settings.pseudo_ratio)
     learner.compile(optimizer=optimizer, loss=classification_loss(config.label_smoothing),
                     metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                    jit_compile=config.jit_compile)
+                    jit_compile=resolve_jit_compile(config.jit_compile))
     return learner

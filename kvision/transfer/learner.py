@@ -16,6 +16,7 @@ Keras also keeps them in inference mode: their moving statistics do not move.
 
 import keras
 
+from kvision.backend import resolve_jit_compile
 from kvision.learners.classify import classification_loss
 from kvision.learners.wrapper import ModelLearner
 from kvision.registry import LEARNERS
@@ -156,5 +157,5 @@ def transfer(model, optimizer, config):
                               freeze_batch_norm=settings.freeze_batch_norm)
     learner.compile(optimizer=optimizer, loss=classification_loss(config.label_smoothing),
                     metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-                    jit_compile=config.jit_compile)
+                    jit_compile=resolve_jit_compile(config.jit_compile))
     return learner
