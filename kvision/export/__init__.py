@@ -21,9 +21,14 @@ def export_model(model, path, class_names, fmt="saved_model"):
     tmp = os.path.join(parent, f".tmp-{os.getpid()}-{os.path.basename(path)}")
     try:
         if fmt == "saved_model":
-            from kvision.export.saved_model import export_saved_model
+            import keras
 
-            export_saved_model(model, tmp, class_names)
+            from kvision.export import saved_model
+
+            if keras.backend.backend() == "tensorflow":
+                saved_model.export_saved_model(model, tmp, class_names)
+            else:  # the serving signatures are TensorFlow graphs
+                saved_model.export_saved_model_through_tensorflow(model, tmp, class_names)
         elif fmt == "keras":
             model.save(tmp if tmp.endswith(".keras") else tmp + ".keras")
             if not tmp.endswith(".keras"):

@@ -67,6 +67,10 @@ class PseudoLabelLearner(ModelLearner):
         self.unlabeled_loss_tracker = keras.metrics.Mean(name="unlabeled_loss")
         self.kept_tracker = keras.metrics.Mean(name="kept_fraction")
         self.pseudo_accuracy_tracker = keras.metrics.Mean(name="pseudo_label_accuracy")
+        # The ramp's clock. Not optimizer.iterations: Keras' JAX trainer does not map optimizer
+        # variables into compute_loss, where they read as None inside fit.
+        self.steps_trained = self.add_weight(shape=(), dtype="int32", initializer="zeros",
+                                             trainable=False, name="steps_trained")
 
     def views(self, inputs):
         names = ["labeled", "unlabeled"] + (["strong"] if self.variant == "fixmatch" else [])
@@ -110,8 +114,10 @@ class PseudoLabelLearner(ModelLearner):
         per_image = keras.losses.categorical_crossentropy(targets, ops.cast(strong, "float32"),
                                                          from_logits=True)
         unlabeled_loss = ops.mean(per_image * kept)  # FixMatch: averaged over all unlabeled images
-        weight = rampup_weight(self.optimizer.iterations, self.unlabeled_weight, self.rampup_start,
+        weight = rampup_weight(self.steps_trained, self.unlabeled_weight, self.rampup_start,
                                self.rampup_steps)
+        if training:
+            self.steps_trained.assign_add(1)
         self.labeled_loss_tracker.update_state(labeled_loss)
         self.unlabeled_loss_tracker.update_state(unlabeled_loss)
         self.kept_tracker.update_state(ops.mean(kept))

@@ -20,6 +20,7 @@ from kvision.backend import resolve_jit_compile
 from kvision.learners.classify import classification_loss
 from kvision.learners.wrapper import ModelLearner
 from kvision.registry import LEARNERS
+from kvision.transfer.partial_updates import allow_partial_updates
 from kvision.transfer.surgery import freeze_backbone, split_model
 from kvision.transfer.update_scale import scale_updates
 
@@ -119,6 +120,7 @@ class TransferLearner(ModelLearner):
             self.optimizer.build(self.variables_trained())
         if not hasattr(self.optimizer, "_kvision_update_multiplier"):
             scale_updates(self.optimizer, backbone.weights, self.backbone_lr_multiplier)
+            allow_partial_updates(self.optimizer, lambda: self.trainable_variables)
 
     def fit(self, *args, epochs=1, initial_epoch=0, **kwargs):
         """As `keras.Model.fit`; an lp_ft run crossing `probe_epochs` is fit in two parts (the
