@@ -86,13 +86,29 @@ def test_pseudo_label_learner_round_trips_through_get_config():
 
     learner = PseudoLabelLearner(build_model("lenet5", (28, 28, 1), 10), variant="lee2013",
                                  confidence_threshold=0.5, unlabeled_weight=3.0, rampup_start=10,
-                                 rampup_steps=100)
+                                 rampup_steps=100, label_view="clean")
     clone = PseudoLabelLearner.from_config(learner.get_config())
-    for key in ("variant", "confidence_threshold", "unlabeled_weight", "rampup_start", "rampup_steps"):
+    for key in ("variant", "confidence_threshold", "unlabeled_weight", "rampup_start", "rampup_steps",
+                "label_view"):
         assert getattr(clone, key) == getattr(learner, key)
 
 
-@pytest.mark.parametrize("variant", ["lee2013", "threshold", "fixmatch"])
+def test_clean_label_view_labels_the_unaugmented_image_in_inference_mode():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(CLASSES)(keras.layers.Dropout(0.9)(inputs)))
+    rng = np.random.default_rng(0)
+    weak, clean = rng.normal(size=(2, 8, 4)).astype("float32")
+    x = {"labeled": clean[:2], "unlabeled": weak, "clean": clean}
+    weak_logits = keras.ops.convert_to_numpy(model(weak, training=True))
+    learner = PseudoLabelLearner(model, variant="threshold", label_view="clean")
+    got = keras.ops.convert_to_numpy(learner.label_logits(x, weak_logits))
+    np.testing.assert_allclose(got, keras.ops.convert_to_numpy(model(clean, training=False)), rtol=1e-6)
+    assert not np.allclose(got, keras.ops.convert_to_numpy(model(clean, training=True)))
+    same = PseudoLabelLearner(model, variant="threshold")  # Lee 2013: the trained view's own logits
+    assert same.label_logits(x, weak_logits) is weak_logits
+
+
+@pytest.mark.parametrize("variant", ["lee2013", "threshold", "threshold-clean", "fixmatch"])
 def test_pseudo_label_recipe_end_to_end(write_recipe, tmp_path, variant):
     import json
 
@@ -102,9 +118,10 @@ def test_pseudo_label_recipe_end_to_end(write_recipe, tmp_path, variant):
 
     recipe = tiny_recipe()
     recipe["data"]["labeled_per_class"] = 5
+    variant, _, label_view = variant.partition("-")
     recipe["train"].update(learner="pseudo_label", pseudo_label={
         "variant": variant, "confidence_threshold": 0.5, "unlabeled_ratio": 2,
-        "rampup_steps": 2, "strong_augment": ["randaugment-n1-m5"]})
+        "rampup_steps": 2, "strong_augment": ["randaugment-n1-m5"], "label_view": label_view or "same"})
     summary = run_recipe(load_recipe(write_recipe(recipe)), str(tmp_path / variant))
     history = summary["history"]
     assert {"labeled_loss", "unlabeled_loss", "kept_fraction", "pseudo_label_accuracy"} <= set(history)

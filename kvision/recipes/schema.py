@@ -187,6 +187,9 @@ class PseudoLabelConfig:
                                    "(FixMatch: 7)")
     strong_augment: list[AugmentSpec] = setting(default_factory=default_strong_augment,
                                                 doc="fixmatch: the strong view's augmentations")
+    label_view: str = setting("same", choices=("same", "clean"), doc="lee2013, threshold: labels from "
+                              "the trained view in training mode (same, Lee 2013) or from the "
+                              "un-augmented image in inference mode (clean)")
 
 
 @dataclasses.dataclass

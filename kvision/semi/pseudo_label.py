@@ -6,6 +6,12 @@ Variants:
   2013); the unlabeled loss weight ramps up from 0 (`kvision.semi.ramp`).
 - threshold: the same, keeping only the images whose top probability is at
   least `confidence_threshold`.
+
+  For both, `label_view` says where the label comes from: "same" (the
+  model's training-mode output on the very view it trains on, as in Lee
+  2013; a label the model already agrees with, so the loss is near zero) or
+  "clean" (its inference-mode output on the un-augmented image, so the
+  augmented view is pulled towards the clean prediction).
 - fixmatch: the label comes from a weakly augmented view, the loss from a
   strongly augmented view of the same image, kept above the threshold (Sohn
   et al. 2020, "FixMatch: simplifying semi-supervised learning with
@@ -25,6 +31,7 @@ from kvision.registry import LEARNERS
 from kvision.semi.ramp import rampup_weight
 
 VARIANTS = ("lee2013", "threshold", "fixmatch")
+LABEL_VIEWS = ("same", "clean")
 
 
 @keras.saving.register_keras_serializable("kvision")
@@ -46,16 +53,20 @@ class PseudoLabelLearner(ModelLearner):
         rampup_start: step at which the weight starts rising from 0.
         rampup_steps: steps over which it rises (0: at once).
         label_smoothing: label smoothing of the labeled cross-entropy.
+        label_view: lee2013 and threshold: "same" or "clean" (inputs then carry
+            "clean", the un-augmented unlabeled images).
     """
 
     CONFIG_KEYS = ("variant", "confidence_threshold", "unlabeled_weight", "rampup_start", "rampup_steps",
-                   "label_smoothing")
+                   "label_smoothing", "label_view")
 
     def __init__(self, model, variant="fixmatch", confidence_threshold=0.95, unlabeled_weight=1.0,
-                 rampup_start=0, rampup_steps=0, label_smoothing=0.0, **kwargs):
+                 rampup_start=0, rampup_steps=0, label_smoothing=0.0, label_view="same", **kwargs):
         super().__init__(**kwargs)
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {', '.join(VARIANTS)}. Received: {variant!r}")
+        if label_view not in LABEL_VIEWS:
+            raise ValueError(f"label_view must be one of {', '.join(LABEL_VIEWS)}. Received: {label_view!r}")
         self.model = model
         self.variant = variant
         self.confidence_threshold = float(confidence_threshold)
@@ -63,6 +74,7 @@ class PseudoLabelLearner(ModelLearner):
         self.rampup_start = int(rampup_start)
         self.rampup_steps = int(rampup_steps)
         self.label_smoothing = float(label_smoothing)
+        self.label_view = label_view
         self.labeled_loss_tracker = keras.metrics.Mean(name="labeled_loss")
         self.unlabeled_loss_tracker = keras.metrics.Mean(name="unlabeled_loss")
         self.kept_tracker = keras.metrics.Mean(name="kept_fraction")
@@ -92,6 +104,13 @@ class PseudoLabelLearner(ModelLearner):
             kept = ops.cast(confidence >= self.confidence_threshold, "float32")
         return labels, confidence, kept
 
+    def label_logits(self, inputs, weak):
+        """The logits pseudo-labels come from: `weak` (the trained view's), or with label_view
+        "clean" (lee2013, threshold) the model's inference-mode logits on the clean images."""
+        if self.variant == "fixmatch" or self.label_view == "same":
+            return weak
+        return self.model(inputs["clean"], training=False)
+
     def split_logits(self, inputs, y_pred):
         sizes = [ops.shape(v)[0] for v in self.views(inputs)]
         labeled = y_pred[: sizes[0]]
@@ -110,7 +129,7 @@ class PseudoLabelLearner(ModelLearner):
         labeled, weak, strong = self.split_logits(x, y_pred)
         labeled_loss = ops.mean(keras.losses.categorical_crossentropy(
             y, ops.cast(labeled, "float32"), from_logits=True, label_smoothing=self.label_smoothing))
-        targets, _, kept = self.pseudo_labels(weak)
+        targets, _, kept = self.pseudo_labels(self.label_logits(x, weak))
         per_image = keras.losses.categorical_crossentropy(targets, ops.cast(strong, "float32"),
                                                          from_logits=True)
         unlabeled_loss = ops.mean(per_image * kept)  # FixMatch: averaged over all unlabeled images
@@ -148,8 +167,9 @@ class RecipePseudoLabelLearner(PseudoLabelLearner):
 
         require_unlabeled(data, "pseudo_label")
         strong = self.strong_augment if self.variant == "fixmatch" else None
+        clean = self.variant != "fixmatch" and self.label_view == "clean"
         return lambda skip_batches=0: labeled_and_unlabeled(recipe, data, self.unlabeled_ratio, strong,
-                                                            skip_batches)
+                                                            skip_batches, clean_view=clean)
 
 
 @LEARNERS.register("pseudo_label")
@@ -169,7 +189,8 @@ def pseudo_label(model, optimizer, config):
         model, variant=settings.variant, confidence_threshold=settings.confidence_threshold,
         unlabeled_weight=settings.unlabeled_weight, rampup_start=settings.rampup_start,
         rampup_steps=settings.rampup_steps, label_smoothing=config.label_smoothing,
-        unlabeled_ratio=settings.unlabeled_ratio, strong_augment=settings.strong_augment)
+        unlabeled_ratio=settings.unlabeled_ratio, strong_augment=settings.strong_augment,
+        label_view=settings.label_view)
     learner.compile(optimizer=optimizer, metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
                     jit_compile=resolve_jit_compile(config.jit_compile))
     return learner

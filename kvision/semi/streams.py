@@ -15,8 +15,10 @@ def require_unlabeled(data, learner):
                            "unlabeled pool)")
 
 
-def labeled_and_unlabeled(recipe, data, unlabeled_ratio, strong_augment=None, skip_batches=0):
-    """Batches of {"labeled", "unlabeled", ["strong"], "unlabeled_truth"} with the labeled one-hot labels.
+def labeled_and_unlabeled(recipe, data, unlabeled_ratio, strong_augment=None, skip_batches=0,
+                          clean_view=False):
+    """Batches of {"labeled", "unlabeled", ["strong"], ["clean"], "unlabeled_truth"} with the labeled
+    one-hot labels.
 
     Each step takes `batch_size` labeled images (augmented with the recipe's
     `augment`, the weak view) and `batch_size x unlabeled_ratio` unlabeled
@@ -31,6 +33,7 @@ def labeled_and_unlabeled(recipe, data, unlabeled_ratio, strong_augment=None, sk
         unlabeled_ratio: unlabeled images per labeled image in a step.
         strong_augment: a list of `AugmentSpec`, or None (no strong view).
         skip_batches: steps to skip (resuming).
+        clean_view: also give the un-augmented unlabeled images, as "clean".
 
     Returns:
         A `tf.data.Dataset`.
@@ -44,17 +47,20 @@ def labeled_and_unlabeled(recipe, data, unlabeled_ratio, strong_augment=None, sk
                   shuffle_buffer=cfg.shuffle_buffer)
     labeled = make_dataset(data.train, batch_size=cfg.batch_size, seed=recipe.seed, **common)
     unlabeled = make_dataset(data.unlabeled, batch_size=cfg.batch_size * unlabeled_ratio,
-                             seed=recipe.seed + 1, keep_clean=strong is not None, **common)
+                             seed=recipe.seed + 1, keep_clean=strong is not None or clean_view, **common)
 
     def combine(labeled_batch, unlabeled_batch):
         images, labels = labeled_batch
         views, truth = unlabeled_batch
         features = {"labeled": images, "unlabeled_truth": tf.argmax(truth, axis=-1, output_type=tf.int32)}
-        if strong is not None:
+        if strong is not None or clean_view:
             features["unlabeled"] = views["images"]
-            features["strong"], _ = strong(views["clean"], truth)
         else:
             features["unlabeled"] = views
+        if strong is not None:
+            features["strong"], _ = strong(views["clean"], truth)
+        if clean_view:
+            features["clean"] = views["clean"]
         return features, labels
 
     return tf.data.Dataset.zip((labeled, unlabeled)).map(combine, num_parallel_calls=tf.data.AUTOTUNE) \
