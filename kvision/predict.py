@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -67,8 +68,10 @@ def predict_files(model, class_names, paths, top_k=3):
             image = fit_image(decode_file(tf.constant(path), shape[-1]), shape)
         except tf.errors.InvalidArgumentError:
             raise KvisionError(f"cannot decode image {path}") from None
-        probabilities = tf.nn.softmax(model(image[None], training=False)[0]).numpy() \
-            if not _outputs_probabilities(model) else np.asarray(model(image[None])[0])
+        outputs = model(image.numpy()[None], training=False)[0]
+        if not _outputs_probabilities(model):
+            outputs = keras.ops.softmax(outputs)
+        probabilities = keras.ops.convert_to_numpy(outputs)
         order = np.argsort(-probabilities)[:top_k]
         results.append({"image": path, "predictions": [
             {"class": class_names[i], "index": int(i), "probability": float(probabilities[i])}

@@ -114,7 +114,7 @@ class Distiller(keras.Model):
         if self.teacher_mode == "cached":
             if not (isinstance(inputs, dict) and "teacher_logits" in inputs):
                 raise ValueError("teacher_mode 'cached' needs inputs {'images', 'teacher_logits'}")
-            return ops.stop_gradient(inputs["teacher_logits"])
+            return ops.stop_gradient(ops.convert_to_tensor(inputs["teacher_logits"]))
         if self.teacher_mode == "clean_view":
             if not (isinstance(inputs, dict) and "clean" in inputs):
                 raise ValueError("teacher_mode 'clean_view' needs inputs {'images', 'clean'}")
