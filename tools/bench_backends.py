@@ -10,7 +10,7 @@ because Keras picks its backend once per process; throughput is the median
 over epochs after the first (which traces and compiles). Ratios are to
 TensorFlow without jit_compile, measured in the same run.
 
-    python tools/bench_backends.py [--epochs 3] [--steps 40] [--json out.json]
+    python tools/bench_backends.py [--epochs 4] [--steps 60] [--json out.json]
 """
 
 import argparse
@@ -22,8 +22,8 @@ import time
 
 BACKENDS = ("tensorflow", "jax", "torch")
 MODELS = {
-    "lenet5": [],
-    "vgg11_x0.25": ["model.name=vgg11", "model.batch_norm=true", "model.width=0.25", "model.head=gap"],
+    "lenet5": {"name": "lenet5", "activation": "relu", "pooling": "max"},
+    "vgg11_x0.25": {"name": "vgg11", "batch_norm": True, "width": 0.25, "head": "gap"},
 }
 RECIPE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipes", "quickstart.yaml")
 
@@ -32,13 +32,21 @@ def child(model, jit, epochs, steps):
     """Runs one configuration in this process; prints its images/s as the last line."""
     import tempfile
 
+    import yaml
+
     from kvision.recipes import load_recipe
     from kvision.run import run_recipe
 
-    overrides = [*MODELS[model], f"train.epochs={epochs}", f"train.steps_per_epoch={steps}",
+    with open(RECIPE) as f:
+        recipe = yaml.safe_load(f)
+    recipe["model"] = MODELS[model]
+    overrides = [f"train.epochs={epochs}", f"train.steps_per_epoch={steps}",
                  f"train.jit_compile={str(jit).lower()}", "train.verbose=0", "data.validation_split=0.01"]
     with tempfile.TemporaryDirectory() as out:
-        summary = run_recipe(load_recipe(RECIPE, overrides), output=out)
+        path = os.path.join(out, f"{model}.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(recipe, f)
+        summary = run_recipe(load_recipe(path, overrides), output=os.path.join(out, "run"))
     print(json.dumps({"images_per_second": summary["images_per_second"]}))
 
 
@@ -57,8 +65,8 @@ def measure(backend, model, jit, epochs, steps):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--backends", nargs="*", default=list(BACKENDS))
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     parser.add_argument("--json", default=None)
