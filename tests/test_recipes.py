@@ -274,3 +274,13 @@ def test_knn_features_file_missing(write_recipe, tmp_path):
     message = error_for(write_recipe, {"model": {"name": "knn", "features": str(tmp_path / "no.keras")},
                                        "train": {"learner": "knn"}})
     assert f"model: model file not found: features: {tmp_path / 'no.keras'}" in message
+
+
+@pytest.mark.parametrize("content,expected", [
+    ({"train": {"jit_compile": "yes"}},
+     "train.jit_compile: expected true or false. Received: 'yes'"),
+    ({"train": {"pseudo_label": {"label_view": "sideways"}}},
+     "train.pseudo_label.label_view: not an allowed value. Received: 'sideways'. Allowed: same, clean"),
+])
+def test_jit_compile_and_label_view_are_checked(write_recipe, content, expected):
+    assert expected in error_for(write_recipe, content)
