@@ -83,14 +83,67 @@ def test_saved_model_cli_lists_the_signatures(run_dir, tmp_path):
     assert "probabilities" in shown.stdout and "class_name" in shown.stdout
 
 
-def test_export_keras_and_missing_onnx(run_dir, tmp_path):
+def test_export_keras(run_dir, tmp_path):
     assert cli("export", run_dir, "--format", "keras", "--out", tmp_path / "m.keras").exit_code == 0
     assert keras.saving.load_model(tmp_path / "m.keras").output_shape == (None, 10)
+
+
+def test_onnx_serves_without_kvision(run_dir, fashion, tmp_path):
+    pytest.importorskip("tf2onnx")
+    pytest.importorskip("onnxruntime")
+    out = tmp_path / "m.onnx"
+    result = cli("export", run_dir, "--format", "onnx", "--out", out)
+    assert result.exit_code == 0, result.output
+    images = fashion.test.images[:8].astype("float32")
+    np.save(tmp_path / "images.npy", images)
+    model = keras.saving.load_model(run_dir / "model.keras")
+    np.save(tmp_path / "expected.npy", keras.ops.convert_to_numpy(keras.ops.softmax(model(images))))
+    script = textwrap.dedent(f"""
+        import json, sys, numpy as np, onnxruntime
+        session = onnxruntime.InferenceSession({str(out)!r})
+        images = np.load({str(tmp_path / 'images.npy')!r})
+        probabilities, = session.run(["probabilities"], {{"images": images}})
+        one, = session.run(["probabilities"], {{"images": images[:1]}})
+        names = json.loads(session.get_modelmeta().custom_metadata_map["class_names"])
+        diff = np.abs(probabilities - np.load({str(tmp_path / 'expected.npy')!r})).max()
+        print("RESULT " + json.dumps(dict(diff=float(diff), one=list(one.shape), names=names,
+                                          kvision="kvision" in sys.modules,
+                                          inputs=[i.name for i in session.get_inputs()])))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT")]
+    assert line, proc.stderr[-2000:]
+    result = json.loads(line[0][len("RESULT "):])
+    assert result["diff"] < 1e-5
+    assert result["one"] == [1, 10]  # the batch dimension is free
+    assert result["names"] == CLASS_NAMES and result["inputs"] == ["images"]
+    assert result["kvision"] is False
+
+
+def test_onnx_without_the_converter_says_which_extra(run_dir, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)  # makes `import tf2onnx` fail here ...
+    fake = tmp_path / "fake"
+    (fake / "tf2onnx").mkdir(parents=True)  # ... and in the TensorFlow child process of JAX and torch
+    (fake / "tf2onnx" / "__init__.py").write_text("raise ImportError('no tf2onnx in this test')\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(fake), os.environ.get("PYTHONPATH", "")]))
+    result = cli("export", run_dir, "--format", "onnx", "--out", tmp_path / "m.onnx")
+    assert result.exit_code == 1 and "pip install 'kvision[onnx]'" in result.output
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_onnx_refuses_a_mixed_precision_model(tmp_path):
+    pytest.importorskip("tf2onnx")
+    from kvision.errors import KvisionError
+    from kvision.export import export_model
+
+    keras.config.set_dtype_policy("mixed_float16")
     try:
-        import tf2onnx  # noqa: F401
-    except ImportError:
-        result = cli("export", run_dir, "--format", "onnx", "--out", tmp_path / "m.onnx")
-        assert result.exit_code == 1 and "pip install 'kvision[onnx]'" in result.output
+        model = build_model("mlp", (8, 8, 1), 3)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    with pytest.raises(KvisionError, match="ONNX export needs a float32 model; this one computes in "
+                                           "mixed_float16. Export --format saved_model instead"):
+        export_model(model, tmp_path / "m.onnx", ["a", "b", "c"], fmt="onnx")
 
 
 def test_eval_writes_report(run_dir, tmp_path):

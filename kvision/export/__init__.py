@@ -3,6 +3,8 @@
 import os
 import shutil
 
+import keras
+
 from kvision.errors import KvisionError
 
 FORMATS = ("saved_model", "onnx", "keras")
@@ -12,7 +14,8 @@ def export_model(model, path, class_names, fmt="saved_model"):
     """Exports `model` to `path` in format `fmt`; the folder or file appears whole or not at all.
 
     Raises:
-        KvisionError: unknown format, or the ONNX converter is not installed.
+        KvisionError: unknown format, the ONNX converter is not installed, or the model
+            cannot be exported in that format.
     """
     if fmt not in FORMATS:
         raise KvisionError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -20,21 +23,22 @@ def export_model(model, path, class_names, fmt="saved_model"):
     os.makedirs(parent, exist_ok=True)
     tmp = os.path.join(parent, f".tmp-{os.getpid()}-{os.path.basename(path)}")
     try:
-        if fmt == "saved_model":
-            import keras
-
-            from kvision.export import saved_model
-
-            if keras.backend.backend() == "tensorflow":
-                saved_model.export_saved_model(model, tmp, class_names)
-            else:  # the serving signatures are TensorFlow graphs
-                saved_model.export_saved_model_through_tensorflow(model, tmp, class_names)
-        elif fmt == "keras":
+        if fmt == "keras":
             model.save(tmp if tmp.endswith(".keras") else tmp + ".keras")
             if not tmp.endswith(".keras"):
                 os.replace(tmp + ".keras", tmp)
+        elif keras.backend.backend() != "tensorflow":  # both are TensorFlow graphs
+            from kvision.export.through_tensorflow import export_through_tensorflow
+
+            export_through_tensorflow(model, tmp, class_names, fmt)
+        elif fmt == "saved_model":
+            from kvision.export.saved_model import export_saved_model
+
+            export_saved_model(model, tmp, class_names)
         else:
-            _export_onnx(model, tmp)
+            from kvision.export.onnx import export_onnx
+
+            export_onnx(model, tmp, class_names)
         if os.path.isdir(path):
             shutil.rmtree(path)
         os.replace(tmp, path)
@@ -45,10 +49,3 @@ def export_model(model, path, class_names, fmt="saved_model"):
             os.remove(tmp)
     return path
 
-
-def _export_onnx(model, path):
-    try:
-        import tf2onnx  # noqa: F401
-    except ImportError:
-        raise KvisionError("ONNX export needs the onnx extra: pip install 'kvision[onnx]'") from None
-    model.export(path, format="onnx")

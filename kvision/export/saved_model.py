@@ -11,16 +11,8 @@ model's input size (bilinear, as the training pipeline does) and given as raw
 pixels to the model, which rescales them itself.
 """
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
-
 import keras
 import tensorflow as tf
-
-from kvision.errors import KvisionError
 
 
 def _fit(images, height, width):
@@ -74,31 +66,3 @@ def export_saved_model(model, path, class_names):
     archive.write_out(path, verbose=False)
     return path
 
-
-def export_saved_model_through_tensorflow(model, path, class_names):
-    """`export_saved_model` from any backend: the signatures are TensorFlow graphs, so a
-    TensorFlow-backend process loads the model's `.keras` file (backend-independent) and writes
-    the SavedModel.
-
-    Args and Returns: as `export_saved_model`.
-
-    Raises:
-        KvisionError: the TensorFlow process failed; the message ends with its last error line.
-    """
-    with tempfile.TemporaryDirectory() as folder:
-        saved = os.path.join(folder, "model.keras")
-        model.save(saved)
-        env = {**os.environ, "KERAS_BACKEND": "tensorflow"}
-        done = subprocess.run([sys.executable, "-m", "kvision.export.saved_model", saved, path,
-                               json.dumps([str(n) for n in class_names])],
-                              env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise KvisionError(f"SavedModel export through the TensorFlow backend failed: {last}")
-    return path
-
-
-if __name__ == "__main__":  # python -m kvision.export.saved_model MODEL.keras OUT CLASS_NAMES_JSON
-    import kvision.components  # noqa: F401  (registers kvision's layers for loading)
-
-    export_saved_model(keras.saving.load_model(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]))
