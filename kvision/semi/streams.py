@@ -42,18 +42,19 @@ def labeled_and_unlabeled(recipe, data, unlabeled_ratio, strong_augment=None, sk
     weak = build_augmenter(recipe.augment, data.image_shape, recipe.seed)
     strong = (build_augmenter(strong_augment, data.image_shape, recipe.seed + 1)
               if strong_augment is not None else None)
+    needs_clean = strong is not None or clean_view  # the strong view is drawn from the clean image
     common = dict(image_shape=data.image_shape, num_classes=data.num_classes, cache=cfg.cache,
                   training=True, augment=weak, repeat=True, skip_batches=skip_batches,
                   shuffle_buffer=cfg.shuffle_buffer)
     labeled = make_dataset(data.train, batch_size=cfg.batch_size, seed=recipe.seed, **common)
     unlabeled = make_dataset(data.unlabeled, batch_size=cfg.batch_size * unlabeled_ratio,
-                             seed=recipe.seed + 1, keep_clean=strong is not None or clean_view, **common)
+                             seed=recipe.seed + 1, keep_clean=needs_clean, **common)
 
     def combine(labeled_batch, unlabeled_batch):
         images, labels = labeled_batch
         views, truth = unlabeled_batch
         features = {"labeled": images, "unlabeled_truth": tf.argmax(truth, axis=-1, output_type=tf.int32)}
-        if strong is not None or clean_view:
+        if needs_clean:
             features["unlabeled"] = views["images"]
         else:
             features["unlabeled"] = views
