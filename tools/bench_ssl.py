@@ -9,7 +9,8 @@ Noisy Student also the accuracy per iteration. Checks the targets: every
 semi-supervised recipe beats supervised_1k; Noisy Student improves at each
 iteration and ends >= 4 points above; FixMatch >= 5 points above.
 
-    python tools/bench_ssl.py [--seeds 0 1 2] [--only fixmatch_1k ...] [--json out.json]
+    python tools/bench_ssl.py [--seeds 0 1 2] [--only fixmatch_1k ...] [--set train.epochs=100 ...]
+                              [--json out.json]
 """
 
 import argparse
@@ -35,12 +36,15 @@ def main():
     parser.add_argument("--only", nargs="*", default=RECIPES)
     parser.add_argument("--runs", default="runs/bench_ssl")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--set", dest="overrides", nargs="*", default=[],
+                        help="recipe overrides for every recipe run, as with `kvision run --set`")
     args = parser.parse_args()
     folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "recipes")
     results = {}
     for seed in args.seeds:
         for name in args.only:
-            recipe = load_recipe(os.path.join(folder, f"{name}.yaml"), [f"seed={seed}", "train.verbose=2"])
+            recipe = load_recipe(os.path.join(folder, f"{name}.yaml"), [f"seed={seed}", "train.verbose=2",
+                                                                          *args.overrides])
             start = time.time()
             summary = run_recipe(recipe, os.path.join(args.runs, f"{name}-s{seed}"))
             cell = results.setdefault(name, {"accuracy": [], "minutes": [], "iterations": []})
