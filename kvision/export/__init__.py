@@ -19,6 +19,10 @@ def export_model(model, path, class_names, fmt="saved_model"):
     """
     if fmt not in FORMATS:
         raise KvisionError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt == "onnx":  # before any work, and before a TensorFlow child process is started
+        from kvision.export.onnx import require_float32
+
+        require_float32(model)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     tmp = os.path.join(parent, f".tmp-{os.getpid()}-{os.path.basename(path)}")

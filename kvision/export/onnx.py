@@ -14,9 +14,9 @@ TensorFlow backend; JAX and PyTorch models take the same path through
 import json
 
 import keras
-import numpy as np
 
 from kvision.errors import KvisionError
+
 
 def _require(module):
     try:
@@ -41,6 +41,18 @@ def probabilities_model(model):
     return keras.Model(images, probabilities, name=f"{model.name}_probabilities")
 
 
+def require_float32(model):
+    """Refuses a mixed-precision model: Keras' ONNX export needs float32 throughout.
+
+    Raises:
+        KvisionError: some layer computes in another dtype policy.
+    """
+    mixed = sorted({layer.dtype_policy.name for layer in model._flatten_layers()} - {"float32"})
+    if mixed:
+        raise KvisionError(f"ONNX export needs a float32 model; this one computes in {', '.join(mixed)}. "
+                           "Export --format saved_model instead (it keeps mixed precision)")
+
+
 def export_onnx(model, path, class_names):
     """Writes `model` to `path` as an ONNX file with probabilities out and class names in its metadata.
 
@@ -60,13 +72,9 @@ def export_onnx(model, path, class_names):
     _require("onnx")
     import onnx
 
-    mixed = sorted({layer.dtype_policy.name for layer in model._flatten_layers()} - {"float32"})
-    if mixed:
-        raise KvisionError(f"ONNX export needs a float32 model; this one computes in {', '.join(mixed)}. "
-                           "Export --format saved_model instead (it keeps mixed precision)")
+    require_float32(model)
     wrapper = probabilities_model(model)
     height, width, channels = model.input_shape[1:]
-    wrapper(np.zeros((1, height, width, channels), "float32"))  # Keras exports only called models
     signature = [keras.InputSpec(shape=(None, height, width, channels), dtype="float32", name="images")]
     wrapper.export(path, format="onnx", input_signature=signature, verbose=False)
     proto = onnx.load(path)

@@ -46,18 +46,10 @@ if __name__ == "__main__":  # python -m kvision.export.through_tensorflow MODEL.
     import keras
 
     import kvision.components  # noqa: F401  (registers kvision's layers for loading)
-    from kvision.errors import KvisionError as _Error
+    from kvision.export import export_model
 
     model_file, out, names, fmt = sys.argv[1:5]
-    try:
-        model = keras.saving.load_model(model_file)
-        if fmt == "saved_model":
-            from kvision.export.saved_model import export_saved_model
-
-            export_saved_model(model, out, json.loads(names))
-        else:
-            from kvision.export.onnx import export_onnx
-
-            export_onnx(model, out, json.loads(names))
-    except _Error as error:
+    try:  # on the TensorFlow backend, export_model writes the format itself
+        export_model(keras.saving.load_model(model_file), out, json.loads(names), fmt)
+    except KvisionError as error:
         sys.exit(str(error))
