@@ -57,8 +57,9 @@ def export_onnx(model, path, class_names):
     """Writes `model` to `path` as an ONNX file with probabilities out and class names in its metadata.
 
     Args:
-        model: a kvision classifier with float32 weights and compute (ONNX
-            export of a mixed-precision model is refused: export `saved_model`).
+        model: a kvision classifier with float32 weights and compute;
+            `export_model` refuses any other with `require_float32` before
+            calling this.
         path: the `.onnx` file to write.
         class_names: one name per class.
 
@@ -66,13 +67,12 @@ def export_onnx(model, path, class_names):
         `path`.
 
     Raises:
-        KvisionError: the converter or `onnx` is not installed, or the model is not float32.
+        KvisionError: the converter or `onnx` is not installed.
     """
     _require("tf2onnx")
     _require("onnx")
     import onnx
 
-    require_float32(model)
     wrapper = probabilities_model(model)
     height, width, channels = model.input_shape[1:]
     signature = [keras.InputSpec(shape=(None, height, width, channels), dtype="float32", name="images")]
