@@ -16,9 +16,8 @@ TensorFlow without jit_compile, measured in the same run.
 import argparse
 import json
 import os
-import subprocess
-import sys
-import time
+
+from run_child import run_child
 
 BACKENDS = ("tensorflow", "jax", "torch")
 MODELS = {
@@ -51,16 +50,8 @@ def child(model, jit, epochs, steps):
 
 
 def measure(backend, model, jit, epochs, steps):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, __file__, "--child", model, str(int(jit)), "--epochs", str(epochs),
-               "--steps", str(steps)]
-    start = time.time()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
-    seconds = time.time() - start
-    if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no output"])[-1][:120]
-        return {"error": reason, "seconds": seconds}
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "seconds": seconds}
+    return run_child(__file__, ["--child", model, str(int(jit)), "--epochs", str(epochs), "--steps", str(steps)],
+                     backend, timeout=1800)
 
 
 def main():

@@ -42,11 +42,10 @@ On a CPU, for a smoke run:
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
+
+from run_child import run_child
 
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
@@ -110,22 +109,11 @@ def child(args, precision, jit):
 
 def measure(args, backend, precision, jit):
     """Runs one configuration in a fresh process; returns its result dict (or the error)."""
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, os.path.abspath(__file__), "--child", precision, str(int(jit)),
-               "--model", args.model, "--options", args.options, "--size", str(args.size),
-               "--batch", str(args.batch), "--classes", str(args.classes), "--steps", str(args.steps),
-               "--chunks", str(args.chunks), "--warmup", str(args.warmup)]
-    start = time.time()
-    try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        return {"error": f"over {args.timeout} s"}
-    result = {"wall_seconds": round(time.time() - start, 1)}
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        error = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {**result, "error": error[:200]}
-    return {**result, **json.loads(lines[-1])}
+    return run_child(__file__, ["--child", precision, str(int(jit)), "--model", args.model,
+                                "--options", args.options, "--size", str(args.size), "--batch", str(args.batch),
+                                "--classes", str(args.classes), "--steps", str(args.steps),
+                                "--chunks", str(args.chunks), "--warmup", str(args.warmup)],
+                     backend, args.timeout)
 
 
 def main():
